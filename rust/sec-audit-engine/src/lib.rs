@@ -1,0 +1,1 @@
+//! Pure-Rust core of the django-sec-audit engine (no Python here).

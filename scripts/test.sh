@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# The one test command (README "make test", .ci/run): builds, lints, and runs every suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+. scripts/env.sh
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "python environment ($VENV)"
+ensure_venv
+
+step "cargo test (pure-Rust engine core)"
+cargo test -q -p sec-audit-engine
+
+step "cargo clippy -D warnings"
+cargo clippy -q --workspace --all-targets -- -D warnings
+
+step "build the native extension (release)"
+build_native
+
+step "ruff"
+"$VENV/bin/ruff" check .
+
+step "pytest, native engine"
+SEC_AUDIT_ENGINE=native "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
+
+step "pytest, python reference engine"
+SEC_AUDIT_ENGINE=python "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
+
+step "pure-Python wheel in a fresh venv"
+bash scripts/pure_wheel_smoke.sh
+
+step "Django 6 (needs CPython >= 3.12)"
+bash scripts/django6.sh
+
+step "demo, short mode"
+"$VENV/bin/python" demo/run.py --short >/dev/null
+
+echo
+echo "all test suites passed"
