@@ -1,0 +1,197 @@
+"""The main job: run the demo shop under gunicorn, send it real traffic, print its audit lines.
+
+    python demo/run.py            # full run: traffic, then every audit line on stdout
+    python demo/run.py --short    # the same traffic, summary only (used by the test command)
+    python demo/run.py --serve    # just serve on 127.0.0.1:8000 and stream audit lines
+
+The service writes its audit lines to stdout (the supported delivery path); this script
+reads them from the server's stdout, checks each is one valid JSON object with no secret
+from the traffic in it, and prints them. It exits non-zero if any check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections import Counter
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+DEMO_DIR = Path(__file__).resolve().parent
+# Values that must never appear in an audit line.
+SECRETS = ("hunter2-Correct-Horse", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "wrong-pass-9f2")
+USER, PASSWORD = "alice", SECRETS[0]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(db: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["DJANGO_SETTINGS_MODULE"] = "demo_project.settings"
+    env["DEMO_DB"] = db
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(DEMO_DIR), env.get("PYTHONPATH", "")]))
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def _prepare_db(env: dict[str, str]) -> None:
+    manage = [sys.executable, str(DEMO_DIR / "manage.py")]
+    subprocess.run([*manage, "migrate", "--noinput", "-v", "0"], env=env, check=True, cwd=DEMO_DIR)
+    create_user = (
+        "from django.contrib.auth.models import User;"
+        f"User.objects.create_user({USER!r}, password={PASSWORD!r})"
+    )
+    subprocess.run([*manage, "shell", "-c", create_user], env=env, check=True, cwd=DEMO_DIR)
+
+
+def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[str]:
+    cmd = [
+        sys.executable, "-m", "gunicorn", "demo_project.wsgi:application",
+        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning",
+    ]
+    proc = subprocess.Popen(cmd, env=env, cwd=DEMO_DIR, stdout=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit("gunicorn exited before it was ready") from None
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("gunicorn did not start within 30 s")
+
+
+class Traffic:
+    """Real HTTP requests against the running service (loopback only)."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+
+    def send(self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> int:
+        data = json.dumps(body).encode() if body is not None else None
+        req = urllib.request.Request(self.base + path, data=data, method=method)
+        if data is not None:
+            req.add_header("Content-Type", "application/json")
+        for k, v in (headers or {}).items():
+            req.add_header(k, v)
+        try:
+            with self.opener.open(req, timeout=10) as resp:
+                resp.read()
+                return int(resp.status)
+        except urllib.error.HTTPError as err:
+            err.read()
+            return int(err.code)
+
+    def run(self) -> list[tuple[str, int]]:
+        basic = "Basic " + base64.b64encode(f"{USER}:{PASSWORD}".encode()).decode()
+        api = {"Authorization": basic}
+        steps = [
+            ("GET /health/ (ignored path)", "GET", "/health/", None, None),
+            ("GET an item", "GET", "/items/7/", None, None),
+            ("GET a missing item", "GET", "/items/700/", None, None),
+            ("GET an unknown URL", "GET", "/wp-admin/setup.php", None, None),
+            ("failed login", "POST", "/auth/login/", {"username": USER, "password": SECRETS[2]}, None),
+            ("login", "POST", "/auth/login/", {"username": USER, "password": PASSWORD}, None),
+            ("create an account (DRF)", "POST", "/api/accounts/",
+             {"name": "acme", "email": "ops@acme.test", "api_key": SECRETS[1], "password": PASSWORD}, api),
+            ("update it", "PATCH", "/api/accounts/1/", {"email": "sec@acme.test"}, api),
+            ("unauthenticated API call", "GET", "/api/accounts/", None, None),
+            ("spoofed X-Forwarded-For", "GET", "/items/8/", None, {"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}),
+            ("a view that raises", "GET", "/boom/", None, None),
+            ("host-header attack", "GET", "/items/9/", None, {"Host": "evil.example"}),
+            ("delete the account", "DELETE", "/api/accounts/1/", None, api),
+            ("logout", "POST", "/auth/logout/", None, None),
+        ]
+        results = []
+        for label, method, path, body, headers in steps:
+            results.append((label, self.send(method, path, body, headers)))
+        return results
+
+
+def _check(lines: list[str]) -> list[str]:
+    problems = []
+    for n, line in enumerate(lines, 1):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            problems.append(f"line {n} is not JSON: {line[:80]!r}")
+            continue
+        if not isinstance(obj, dict) or "attributes" not in obj:
+            problems.append(f"line {n} is not an audit record")
+        for secret in SECRETS:
+            if secret in line:
+                problems.append(f"line {n} leaks a secret: {secret[:4]}...")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--short", action="store_true", help="print a summary instead of every line")
+    parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1:8000 until interrupted")
+    args = parser.parse_args(argv)
+
+    with tempfile.TemporaryDirectory(prefix="sec-audit-demo-") as tmp:
+        env = _env(str(Path(tmp) / "demo.sqlite3"))
+        _prepare_db(env)
+        port = 8000 if args.serve else _free_port()
+        server = _start_server(env, port)
+        if args.serve:
+            print(f"serving on http://127.0.0.1:{port}/ (user {USER!r}); Ctrl-C to stop", file=sys.stderr)
+            try:
+                assert server.stdout is not None
+                for line in server.stdout:
+                    print(line, end="", flush=True)
+            except KeyboardInterrupt:
+                pass
+            finally:
+                server.terminate()
+            return 0
+        try:
+            results = Traffic(port).run()
+        finally:
+            server.terminate()
+            out, _ = server.communicate(timeout=30)
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    if not args.short:
+        for line in lines:
+            print(line)
+    print("\ntraffic:", file=sys.stderr)
+    for label, status in results:
+        print(f"  {status}  {label}", file=sys.stderr)
+    kinds = Counter(json.loads(ln).get("event_name", "?") for ln in lines if ln.startswith("{"))
+    print(f"\n{len(lines)} audit lines:", file=sys.stderr)
+    for kind, count in sorted(kinds.items()):
+        print(f"  {count:3d}  {kind}", file=sys.stderr)
+    problems = _check(lines)
+    expected = {"http.response.success", "http.response.client_error", "http.response.server_error",
+                "auth.login.success", "auth.login.failed", "auth.logout.success",
+                "model.create", "model.update", "model.delete"}
+    missing = expected - set(kinds)
+    if missing:
+        problems.append(f"expected event types missing: {sorted(missing)}")
+    for problem in problems:
+        print("FAIL:", problem, file=sys.stderr)
+    if problems:
+        return 1
+    print("all lines valid JSON, no secret leaked", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
