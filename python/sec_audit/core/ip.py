@@ -19,15 +19,16 @@ Differences from the original, on purpose:
 - The header is attacker-controlled, so the work is bounded: it is scanned from the
   right, never split whole; only the right-most N (or `MAX_WALK_ENTRIES`) non-empty
   entries are considered, with at most `MAX_EMPTY_ENTRIES` empty ones skipped on the
-  way; an entry longer than `MAX_ENTRY_CHARS` is unparseable. A walk that finds only
-  trusted entries but cannot see the whole header falls back to `REMOTE_ADDR`.
+  way (more count as an unparseable entry); an entry longer than `MAX_ENTRY_CHARS` is
+  unparseable. A walk through more than `MAX_WALK_ENTRIES` trusted entries falls back
+  to `REMOTE_ADDR`.
 - Ports (`1.2.3.4:80`, `[::1]:443`) are not stripped: such an entry is unparseable.
 Output is the canonical `str(ip_address)` (IPv6 compressed and lower-case).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv4Network, IPv6Address, IPv6Network, ip_address
 
@@ -77,55 +78,49 @@ def _trusted(address: Address, networks: Sequence[Network]) -> bool:
     return any(address in network for network in networks)
 
 
-def _right_entries(header: str, wanted: int) -> tuple[list[str | None], bool]:
-    """Up to `wanted` non-empty entries, right-most first, and whether the header was seen whole.
+def _entries_from_right(header: str) -> Iterator[str | None]:
+    """Non-empty entries, right-most first, scanned lazily (the header is never split).
 
-    An entry too long to be an address is None (unparseable) and is never copied.
+    None stands for an unparseable entry: one too long to be an address (never copied),
+    or the rest of a header that holds more than `MAX_EMPTY_ENTRIES` empty entries.
     """
-    entries: list[str | None] = []
     empties = 0
     end = len(header)
-    while len(entries) < wanted:
+    while end >= 0:
         start = header.rfind(",", 0, end)
         if end - start - 1 > MAX_ENTRY_CHARS * 4:
-            entries.append(None)  # too long even with generous whitespace
+            yield None  # too long even with generous whitespace
+        elif piece := header[start + 1 : end].strip():
+            yield piece
         else:
-            piece = header[start + 1 : end].strip()
-            if piece:
-                entries.append(piece)
-            else:
-                empties += 1
-        if start < 0:
-            return entries, True
-        if empties > MAX_EMPTY_ENTRIES:
-            return entries, False
+            empties += 1
+            if empties > MAX_EMPTY_ENTRIES:
+                yield None
+                return
         end = start
-    return entries, False
 
 
 def _counted(header: str, networks: Sequence[Network], count: int) -> Address | None:
-    entries, _ = _right_entries(header, count)
-    if len(entries) < count:
-        return None
-    for entry in entries[: count - 1]:
+    for index, entry in enumerate(_entries_from_right(header)):
         hop = parse_address(entry)
+        if index == count - 1:
+            return hop
         if hop is None or not _trusted(hop, networks):
             return None
-    return parse_address(entries[count - 1])
+    return None  # fewer than `count` entries
 
 
 def _walk(header: str, networks: Sequence[Network]) -> Address | None:
-    entries, whole = _right_entries(header, MAX_WALK_ENTRIES)
     leftmost: Address | None = None
-    for entry in entries:
+    for index, entry in enumerate(_entries_from_right(header)):
+        if index == MAX_WALK_ENTRIES:
+            return None  # a longer chain of our own proxies than we follow
         hop = parse_address(entry)
-        if hop is None:
-            return None
-        if not _trusted(hop, networks):
+        if hop is None or not _trusted(hop, networks):
             return hop
         leftmost = hop
-    # Every entry is one of our proxies: the left-most is the client, if we saw it.
-    return leftmost if whole else None
+    # Every entry is one of our proxies: the left-most is the client.
+    return leftmost
 
 
 def resolve_client_ip(
