@@ -1,0 +1,89 @@
+"""`PythonEngine`: the reference implementation of docs/engine.md."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..detectors import DetectorSet
+from ..fragment import BodyFragment
+from ..patterns import plan_pattern
+from .body import BodyCapture
+from .json_writer import encode_str
+from .keys import KeyMatcher
+from .projection import Projector
+from .strings import StringRule
+
+if TYPE_CHECKING:
+    from ..config import EngineConfig
+
+__all__ = ["PythonEngine"]
+
+
+class PythonEngine:
+    """Everything is compiled in `__init__`; each call is one bounded walk."""
+
+    name = "python"
+
+    def __init__(self, config: EngineConfig) -> None:
+        self.config = config
+        limits = config.limits
+        self._strings = StringRule(
+            config.value_patterns,
+            DetectorSet(config.secret_detectors),
+            config.value_scrub_mode,
+            limits.max_string_length,
+        )
+        self._projector = Projector(
+            limits, KeyMatcher(config.sensitive_keys, config.key_allowlist), self._strings
+        )
+        self._capture = BodyCapture(
+            config.max_body_bytes, config.body_field_allowlist, self._project_body
+        )
+
+    def render(self, envelope: Mapping[str, Any], compact: bool = False) -> str:
+        """One JSON line (no newline) for the formatter's envelope."""
+        walk = self._projector.walk(compact)
+        out = walk.out
+        out.append("{")
+        for index, (key, value) in enumerate(envelope.items()):
+            if index:
+                out.append(walk.item_sep)
+            out.append(encode_str(key if type(key) is str else str(key)))
+            out.append(walk.key_sep)
+            if key == "attributes" and isinstance(value, Mapping):
+                walk.attributes(value)
+            elif key in ("attributes", "body"):
+                if isinstance(value, str):
+                    out.append(encode_str(self._strings.apply(value, True)))
+                else:
+                    walk.value(value, 1, scan=True, redact=True)
+            else:
+                # Our own members (timestamps, resource, scope...): bounded, not scrubbed.
+                walk.value(value, 0, scan=False, redact=False)
+        out.append("}")
+        return walk.text()
+
+    def project(self, value: Any, compact: bool = False) -> str:
+        """One value as a top-level attribute value (depth 1), without key exemptions."""
+        walk = self._projector.walk(compact)
+        if isinstance(value, BodyFragment):
+            walk.fragment(value)
+        else:
+            walk.value(value, 1, scan=True, redact=True)
+        return walk.text()
+
+    def capture_body(self, data: bytes) -> tuple[str, BodyFragment | None]:
+        return self._capture(data)
+
+    def pattern_report(self) -> list[dict[str, Any]]:
+        report = []
+        for pattern in self.config.value_patterns:
+            plan = plan_pattern(pattern, self.config.value_scrub_mode)
+            report.append({"pattern": pattern.pattern, "plan": plan.plan, "reason": plan.reason})
+        return report
+
+    def _project_body(self, obj: dict[str, Any]) -> str:
+        walk = self._projector.walk(False)
+        walk.value(obj, 1, scan=True, redact=True)
+        return walk.text()
