@@ -1,0 +1,176 @@
+"""emit_event / LoggingRuntime: observed stamp, pipeline, logger.log, never raises."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from sec_audit.core.events import AuditEvent
+from sec_audit.logging import emission
+from sec_audit.logging.emission import LoggingRuntime, emit_event
+from sec_audit.logging.pipeline import AuditPipeline
+
+from ._logging_helpers import Capture, internal_capture
+
+
+@pytest.fixture
+def internal() -> Iterator[Capture]:
+    with internal_capture() as capture:
+        yield capture
+
+
+@pytest.fixture
+def audit() -> Iterator[tuple[logging.Logger, Capture]]:
+    logger = logging.getLogger("tests.emission.audit")
+    handler = Capture()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
+
+
+def make_event(**attrs: Any) -> AuditEvent:
+    return AuditEvent("auth.login.failed", "1.0", "auth.login.failed", attrs, 123, None)
+
+
+def test_emits_record_with_body_event_and_empty_additions(
+    audit: tuple[logging.Logger, Capture],
+) -> None:
+    logger, handler = audit
+    event = make_event(**{"user.name": "bob"})
+    assert emit_event(logger, event, logging.WARNING) is True
+    (record,) = handler.records
+    assert record.levelno == logging.WARNING
+    assert record.getMessage() == "auth.login.failed"
+    assert record.audit_attributes == {}  # type: ignore[attr-defined]
+    emitted = record.audit_event  # type: ignore[attr-defined]
+    assert isinstance(emitted, AuditEvent)
+    assert emitted is not event  # the observed copy
+    assert emitted.timestamp_ns == 123
+    assert isinstance(emitted.observed_timestamp_ns, int) and emitted.observed_timestamp_ns > 0
+    assert event.observed_timestamp_ns is None
+    assert emitted.attributes["user.name"] == "bob"
+
+
+def test_disabled_level_does_no_work(audit: tuple[logging.Logger, Capture]) -> None:
+    logger, handler = audit
+    calls: list[int] = []
+
+    def spy(event: AuditEvent, level: int) -> tuple[AuditEvent, int]:
+        calls.append(level)
+        return event, level
+
+    assert emit_event(logger, make_event(), logging.DEBUG, AuditPipeline(filters=[spy])) is False
+    assert calls == [] and handler.records == []
+
+
+def test_pipeline_drop_and_level_change(audit: tuple[logging.Logger, Capture]) -> None:
+    logger, handler = audit
+    drop = AuditPipeline(filters=[lambda e, lv: None])
+    assert emit_event(logger, make_event(), logging.INFO, drop) is False
+    escalate = AuditPipeline(filters=[lambda e, lv: (e, logging.ERROR)])
+    assert emit_event(logger, make_event(), logging.INFO, escalate) is True
+    assert [r.levelno for r in handler.records] == [logging.ERROR]
+
+
+def test_enricher_sees_the_observed_copy(audit: tuple[logging.Logger, Capture]) -> None:
+    logger, handler = audit
+    stamps: list[int | None] = []
+
+    def enrich(event: AuditEvent, level: int) -> tuple[AuditEvent, int]:
+        stamps.append(event.observed_timestamp_ns)
+        event.attributes["env"] = "prod"
+        return event, level
+
+    original = make_event()
+    emit_event(logger, original, logging.INFO, AuditPipeline(enrichers=[enrich]))
+    assert stamps[0] is not None
+    assert handler.records[0].audit_event.attributes["env"] == "prod"  # type: ignore[attr-defined]
+    assert "env" not in original.attributes
+
+
+@pytest.mark.parametrize(
+    ("event", "level", "kind"),
+    [
+        ("not an event", logging.INFO, "TypeError"),
+        (None, logging.INFO, "TypeError"),
+        (AuditEvent("x.y", "1.0", "x"), True, "TypeError"),
+        (AuditEvent("x.y", "1.0", "x"), "INFO", "TypeError"),
+    ],
+)
+def test_type_errors_are_reported_not_raised(
+    audit: tuple[logging.Logger, Capture], internal: Capture, event: Any, level: Any, kind: str
+) -> None:
+    logger, handler = audit
+    assert emit_event(logger, event, level) is False
+    assert handler.records == []
+    assert internal.reasons == ["audit.emit_failed"]
+    assert kind in internal.lines[0]
+
+
+def test_a_raising_handler_is_reported_not_raised(internal: Capture) -> None:
+    class Boom(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            raise RuntimeError("disk full")
+
+        def handleError(self, record: logging.LogRecord) -> None:
+            raise RuntimeError("disk full")
+
+    logger = logging.getLogger("tests.emission.boom")
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    logger.addHandler(Boom())
+    assert emit_event(logger, make_event(), logging.INFO) is False
+    assert internal.reasons == ["audit.emit_failed"]
+
+
+def test_runtime_defaults_and_pipeline_from_settings(
+    audit: tuple[logging.Logger, Capture],
+) -> None:
+    runtime = LoggingRuntime()
+    assert runtime.logger.name == "sec_audit.audit"
+    assert not runtime.pipeline
+
+    logger, handler = audit
+
+    def tag(event: AuditEvent, level: int) -> tuple[AuditEvent, int]:
+        event.attributes["tagged"] = True
+        return event, level
+
+    runtime = LoggingRuntime({"django": {"enrichers": [tag]}}, logger=logger)
+    assert runtime.emit_event(make_event(), logging.WARNING) is True
+    assert handler.records[0].audit_event.attributes["tagged"] is True  # type: ignore[attr-defined]
+
+
+def test_explicit_pipeline_wins(audit: tuple[logging.Logger, Capture]) -> None:
+    logger, _handler = audit
+    runtime = LoggingRuntime(
+        {"django": {"filters": [lambda e, lv: None]}},
+        logger=logger,
+        pipeline=AuditPipeline(),
+    )
+    assert runtime.emit_event(make_event(), logging.INFO) is True
+
+
+def test_active_trace_is_none_without_opentelemetry() -> None:
+    try:
+        import opentelemetry  # noqa: F401
+    except ImportError:
+        assert emission.active_trace() is None
+    else:
+        pytest.skip("opentelemetry installed")
+
+
+def test_active_trace_is_put_on_the_record(
+    audit: tuple[logging.Logger, Capture], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logger, handler = audit
+    monkeypatch.setattr(emission, "active_trace", lambda: ("a" * 32, "b" * 16, 1))
+    emit_event(logger, make_event(), logging.INFO)
+    assert handler.records[0].audit_trace == ("a" * 32, "b" * 16, 1)  # type: ignore[attr-defined]
