@@ -424,7 +424,18 @@ INVALID: list[tuple[str, str, object, str]] = [
         "all",
         "must be 'recommended' or a sequence of detector names (got 'all').",
     ),
-    ("core", "secret_detectors", None, "must be a sequence (list or tuple) (got NoneType None)."),
+    (
+        "core",
+        "secret_detectors",
+        None,
+        "must be 'recommended' or a sequence of detector names (got NoneType None).",
+    ),
+    (
+        "core",
+        "secret_detectors",
+        {"jwt": True},
+        "must be 'recommended' or a sequence of detector names",
+    ),
     ("core", "secret_detectors", [1], "must contain only strings (got int 1)."),
     (
         "core",
@@ -537,6 +548,16 @@ def test_trusted_proxy_count_wrong(count: object, fragment: str) -> None:
         {"django": {"trusted_proxy_cidrs": ["10.0.0.0/8"], "trusted_proxy_count": count}}
     )
     assert message == f"SEC_AUDIT['django']['trusted_proxy_count'] {fragment}"
+
+
+def test_huge_ints_do_not_break_the_message() -> None:
+    # float() would overflow, repr() would exceed the int str-digits limit.
+    assert parse_error({"core": {"sample_rate": 10**400}}).startswith(
+        "SEC_AUDIT['core']['sample_rate'] must be between 0 and 1 (got 1000000"
+    )
+    assert parse_error({"core": {"sample_rate": 10**5000}}) == (
+        "SEC_AUDIT['core']['sample_rate'] must be between 0 and 1 (got <int object>)."
+    )
 
 
 def test_malformed_regex_message_is_complete() -> None:

@@ -86,7 +86,10 @@ _BODY_METHOD_RE = re.compile(r"[A-Za-z0-9-]+")
 
 def _shown(value: object) -> str:
     """A bounded repr: a hostile or huge value must not flood the error message."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except Exception:  # e.g. an int beyond the str-digits limit, or a hostile __repr__
+        return f"<{type(value).__name__} object>"
     return text if len(text) <= 80 else text[:77] + "..."
 
 
@@ -171,6 +174,8 @@ def _record_bytes(value: Any, path: str) -> int:
 def _sample_rate(value: Any, path: str) -> float:
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         raise _type_error(path, "a number between 0 and 1", value)
+    if isinstance(value, int) and not 0 <= value <= 1:
+        raise _value_error(path, "must be between 0 and 1", value)  # float() could overflow
     rate = float(value)
     if not math.isfinite(rate):
         raise _value_error(path, "must be a finite number", value)
@@ -280,6 +285,8 @@ def _detectors(value: Any, path: str) -> tuple[str, ...]:
         if value == RECOMMENDED_DETECTORS:
             return DETECTOR_NAMES
         raise _value_error(path, "must be 'recommended' or a sequence of detector names", value)
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise _type_error(path, "'recommended' or a sequence of detector names", value)
     chosen = set(_str_tuple(value, path))
     unknown = sorted(chosen.difference(DETECTOR_NAMES))
     if unknown:

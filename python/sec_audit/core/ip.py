@@ -36,7 +36,9 @@ __all__ = [
     "MAX_EMPTY_ENTRIES",
     "MAX_ENTRY_CHARS",
     "MAX_WALK_ENTRIES",
+    "Address",
     "ClientIP",
+    "Network",
     "parse_address",
     "resolve_client_ip",
 ]
