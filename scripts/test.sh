@@ -9,6 +9,9 @@ step() { printf '\n==> %s\n' "$*"; }
 step "python environment ($VENV)"
 ensure_venv
 
+step "services the integration tests need (rsyslog, loopback only)"
+bash scripts/ensure_services.sh
+
 step "cargo test (pure-Rust engine core)"
 cargo test -q -p sec-audit-engine
 
