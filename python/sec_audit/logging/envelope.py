@@ -1,0 +1,139 @@
+"""The OTel LogRecord envelope around one audit event, and the fallback records.
+
+Key order, nanosecond integers and the fallback chain follow the original
+(original-behaviour 2.3 and 2.5). The envelope is a dict of plain values; the engine
+turns it into the line in one call.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sec_audit.core.events import AuditEvent, EventType, severity_number
+
+from .pipeline import PROTECTED_KEYS
+
+__all__ = ["build_envelope", "fallback_line", "merged_attributes", "record_time_ns"]
+
+MALFORMED = EventType.MALFORMED_RECORD
+_MINIMAL_SOURCE_CHARS = 256
+_MINIMAL_SCHEMA_CHARS = 64
+
+
+def record_time_ns(record: logging.LogRecord) -> int:
+    created = getattr(record, "created", None)
+    if isinstance(created, (int, float)) and not isinstance(created, bool) and created >= 0:
+        return int(created * 1_000_000_000)
+    return time.time_ns()
+
+
+def merged_attributes(event: AuditEvent, additions: Mapping[Any, Any] | None) -> dict[str, Any]:
+    """The event's attributes plus record additions (which override, except protected keys).
+
+    Merged before the single render, so `max_attributes` caps the whole map (B6).
+    """
+    attrs = event.attributes
+    if (
+        not additions
+        and attrs.get("event_type") is event.event_type
+        and attrs.get("schema_version") is event.schema_version
+    ):
+        return attrs  # the engine only reads it
+    merged = dict(attrs)
+    merged["event_type"] = event.event_type
+    merged["schema_version"] = event.schema_version
+    if additions:
+        for key, value in additions.items():
+            if isinstance(key, str) and key not in PROTECTED_KEYS:
+                merged[key] = value
+    return merged
+
+
+def build_envelope(
+    record: logging.LogRecord,
+    event: AuditEvent,
+    attributes: dict[str, Any],
+    *,
+    service: object,
+    scope: dict[str, str],
+) -> dict[str, Any]:
+    observed = event.observed_timestamp_ns
+    envelope: dict[str, Any] = {
+        "timestamp": event.timestamp_ns,
+        "observed_timestamp": record_time_ns(record) if observed is None else observed,
+        "severity_text": record.levelname,
+        "severity_number": severity_number(record.levelno),
+        "body": event.body,
+        "resource": {"service.name": service},
+        "instrumentation_scope": scope,
+        "attributes": attributes,
+        "event_name": event.event_type,
+    }
+    # OTel's logging instrumentation stamps these on the record; otherwise use the
+    # span captured at emission time (the formatter may run on another thread).
+    trace_id = getattr(record, "otelTraceID", None)
+    if trace_id is not None:
+        envelope["trace_id"] = trace_id
+        envelope["span_id"] = getattr(record, "otelSpanID", None)
+        envelope["trace_flags"] = 1 if getattr(record, "otelTraceSampled", False) else 0
+    else:
+        trace = getattr(record, "audit_trace", None)
+        if isinstance(trace, tuple) and len(trace) == 3:
+            envelope["trace_id"], envelope["span_id"], envelope["trace_flags"] = trace
+    return envelope
+
+
+def _fallbacks(
+    created: int, service: str, scope: dict[str, str], schema: str
+) -> tuple[dict[str, Any], ...]:
+    head: dict[str, Any] = {
+        "timestamp": created,
+        "observed_timestamp": created,
+        "severity_text": "ERROR",
+        "severity_number": 17,
+        "body": MALFORMED,
+    }
+    full = {
+        **head,
+        "resource": {"service.name": service},
+        "instrumentation_scope": scope,
+        "attributes": {"event_type": MALFORMED, "schema_version": schema},
+        "event_name": MALFORMED,
+    }
+    minimal = {
+        **head,
+        "resource": {"service.name": service[:_MINIMAL_SOURCE_CHARS]},
+        "attributes": {"event_type": MALFORMED, "schema_version": schema[:_MINIMAL_SCHEMA_CHARS]},
+        "event_name": MALFORMED,
+    }
+    last = {**head, "attributes": {"event_type": MALFORMED}, "event_name": MALFORMED}
+    return full, minimal, last
+
+
+def fallback_line(
+    record: logging.LogRecord,
+    *,
+    service: str,
+    scope: dict[str, str],
+    schema: str,
+    limit: int,
+    compact: bool,
+) -> str:
+    """The first of malformed_record / minimal / last resort that fits in `limit`.
+
+    Our own small values only, written with `json.dumps` so no engine or user
+    pattern can fail here; the last resort is a few hundred bytes, and the limit is
+    at least 1024.
+    """
+    separators = (",", ":") if compact else (", ", ": ")
+    candidates = _fallbacks(record_time_ns(record), service, scope, schema)
+    line = ""
+    for candidate in candidates:
+        line = json.dumps(candidate, separators=separators)
+        if len(line) <= limit:
+            return line
+    return line

@@ -1,0 +1,162 @@
+"""`JSONLLogFormatter`: one audit record -> one scrubbed, bounded OTel JSON line.
+
+Per record: build the envelope (plain dict), make ONE engine call (redaction,
+value patterns, projection, JSON writing), then bound the size. Whatever goes wrong,
+`format()` returns a line (the fallback chain) and the loss is reported on
+`sec_audit.internal`; it never raises into the logging machinery.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any, Literal
+
+from sec_audit import __version__
+from sec_audit.core.config import SecAuditSettings
+from sec_audit.core.engine import EngineConfig, build_engine
+from sec_audit.core.events import AuditEvent
+
+from . import diagnostics
+from .degrade import shrink_line
+from .envelope import build_envelope, fallback_line, merged_attributes
+
+__all__ = ["JSONLLogFormatter"]
+
+_MAX_KEYS_SHOWN = 10
+_MAX_KEY_CHARS = 64
+
+
+def _as_text(value: object, default: str) -> str:
+    if isinstance(value, str):
+        return value
+    try:
+        return str(value)
+    except Exception:
+        return default
+
+
+class JSONLLogFormatter(logging.Formatter):
+    """Formats records made by `emit_event` (`record.audit_event`) as JSON lines.
+
+    `fmt`, `datefmt`, `style` and `validate` are accepted for dictConfig and ignored;
+    `exc_info` is dropped (a traceback is not audit data). `compact=True` gives
+    `","`/`":"` separators. `engine` lets a caller share one compiled engine.
+    """
+
+    def __init__(
+        self,
+        fmt: str | None = None,
+        datefmt: str | None = None,
+        style: Literal["%", "{", "$"] = "%",
+        validate: bool = True,
+        *,
+        source: str | None = None,
+        compact: bool = False,
+        settings: object = None,
+        scope_name: str = "sec_audit.logging",
+        engine: Any = None,
+    ) -> None:
+        super().__init__(fmt, datefmt, style, validate)
+        self.settings = SecAuditSettings.from_value(settings)
+        limits = self.settings.logging.projection_limits
+        if engine is None:
+            engine = build_engine(EngineConfig.from_settings(self.settings.core, limits))
+        self.engine = engine
+        self.source = source
+        self.compact = bool(compact)
+        self.scope: dict[str, str] = {"name": scope_name, "version": __version__}
+        self.max_record_bytes = limits.max_record_bytes
+
+    # -- the envelope ----------------------------------------------------------------
+
+    def service_name(self, record: logging.LogRecord) -> object:
+        return self.source or getattr(record, "resource_source", None) or self.settings.core.source
+
+    def build_envelope(self, record: logging.LogRecord, event: AuditEvent) -> dict[str, Any]:
+        additions = getattr(record, "audit_attributes", None)
+        if additions is not None and not isinstance(additions, Mapping):
+            diagnostics.report(
+                "audit.additions_ignored",
+                f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
+            )
+            additions = None
+        attributes = merged_attributes(event, additions)
+        return build_envelope(
+            record, event, attributes, service=self.service_name(record), scope=self.scope
+        )
+
+    # -- format ----------------------------------------------------------------------
+
+    def format(self, record: logging.LogRecord) -> str:
+        event = getattr(record, "audit_event", None)
+        if not isinstance(event, AuditEvent):
+            if not record.name.startswith(diagnostics.INTERNAL_LOGGER_NAME):
+                diagnostics.report(
+                    "audit.non_audit_record",
+                    f"a record from logger {record.name!r} carries no audit event; "
+                    "written as audit.logging.malformed_record",
+                )
+            return self._fallback(record, None)
+        try:
+            line: str = self.engine.render(self.build_envelope(record, event), self.compact)
+        except Exception as exc:
+            diagnostics.report(
+                "audit.format_failed",
+                f"{event.event_type} could not be rendered; written as malformed_record",
+                exc=exc,
+            )
+            return self._fallback(record, event)
+        if len(line) <= self.max_record_bytes:  # the line is ASCII: chars == bytes
+            return line
+        return self._bound(record, event, line)
+
+    def _bound(self, record: logging.LogRecord, event: AuditEvent, line: str) -> str:
+        limit = self.max_record_bytes
+        try:
+            shrunk = shrink_line(line, limit, compact=self.compact)
+        except Exception as exc:
+            diagnostics.debug("audit.record_degraded", "shrinking failed", exc=exc)
+            shrunk = None
+        if shrunk is not None:
+            fitted, dropped = shrunk
+            shown = ", ".join(key[:_MAX_KEY_CHARS] for key in dropped[:_MAX_KEYS_SHOWN])
+            more = (
+                f" and {len(dropped) - _MAX_KEYS_SHOWN} more"
+                if len(dropped) > _MAX_KEYS_SHOWN
+                else ""
+            )
+            diagnostics.report(
+                "audit.record_degraded",
+                f"{event.event_type} record of {len(line)} bytes exceeds max_record_bytes="
+                f"{limit}; replaced by [TRUNCATED]: {shown}{more}",
+            )
+            return fitted
+        diagnostics.report(
+            "audit.record_too_large",
+            f"{event.event_type} record of {len(line)} bytes exceeds max_record_bytes={limit} "
+            "even without its non-core attributes; written as malformed_record",
+        )
+        return self._fallback(record, event)
+
+    def _fallback(self, record: logging.LogRecord, event: AuditEvent | None) -> str:
+        source = self.settings.core.source
+        try:
+            return fallback_line(
+                record,
+                service=_as_text(self.service_name(record), source),
+                scope=self.scope,
+                schema=event.schema_version if event is not None else "unknown",
+                limit=self.max_record_bytes,
+                compact=self.compact,
+            )
+        except Exception as exc:  # cannot happen with our own values; never raise anyway
+            diagnostics.debug("audit.format_failed", "fallback record failed", exc=exc)
+            return fallback_line(
+                logging.makeLogRecord({}),
+                service=source,
+                scope=self.scope,
+                schema="unknown",
+                limit=self.max_record_bytes,
+                compact=self.compact,
+            )
