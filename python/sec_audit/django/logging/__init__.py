@@ -1,0 +1,1 @@
+"""Django-side emitters: the formatter factory, auth receivers, auditlog forwarding."""

@@ -1,0 +1,77 @@
+"""`audit_jsonl_formatter`: the LOGGING formatter factory (`'()': '...audit_jsonl_formatter'`).
+
+It runs inside Django's logging set-up, before the apps are ready, so it only parses
+`SEC_AUDIT` (once, shared with the runtime) and shares the runtime's compiled engine.
+The formatter follows `SEC_AUDIT` changes (`override_settings` in tests): it rebinds
+to the new settings on the next record.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import weakref
+from typing import Any
+
+from sec_audit.logging.formatters import JSONLLogFormatter
+
+from ..runtime import on_settings_reset, parsed_settings, shared_engine
+
+__all__ = ["SCOPE_NAME", "DjangoJSONLFormatter", "audit_jsonl_formatter"]
+
+SCOPE_NAME = "sec_audit.django"
+
+_live: weakref.WeakSet[DjangoJSONLFormatter] = weakref.WeakSet()
+_live_lock = threading.Lock()
+
+
+class DjangoJSONLFormatter(JSONLLogFormatter):
+    """A `JSONLLogFormatter` bound to the resolved `SEC_AUDIT` settings."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        self._kwargs = dict(kwargs)
+        self._stale = False
+        self._bind()
+        with _live_lock:
+            _live.add(self)
+
+    def _bind(self) -> None:
+        kwargs = dict(self._kwargs)
+        kwargs.setdefault("scope_name", SCOPE_NAME)
+        if "settings" not in self._kwargs:
+            config = parsed_settings()
+            kwargs["settings"] = config
+            if "engine" not in kwargs:
+                kwargs["engine"] = shared_engine(config)
+        super().__init__(**kwargs)
+
+    def mark_stale(self) -> None:
+        self._stale = True
+
+    def format(self, record: logging.LogRecord) -> str:
+        if self._stale:
+            self._stale = False
+            try:
+                self._bind()
+            except Exception:  # keep the old settings; the runtime reports the bad config
+                pass
+        return super().format(record)
+
+
+def _mark_all_stale() -> None:
+    with _live_lock:
+        formatters = list(_live)
+    for formatter in formatters:
+        formatter.mark_stale()
+
+
+on_settings_reset(_mark_all_stale)
+
+
+def audit_jsonl_formatter(**kwargs: Any) -> JSONLLogFormatter:
+    """The audit formatter with the resolved `SEC_AUDIT` settings and scope `sec_audit.django`.
+
+    Extra kwargs (`compact=True`, `source=...`) go to `JSONLLogFormatter`. A bad
+    `SEC_AUDIT` raises `ImproperlyConfigured` whose message names the key.
+    """
+    return DjangoJSONLFormatter(**kwargs)

@@ -1,0 +1,174 @@
+"""What the audit reads from a Django request: URL, path, client IP, user, route, headers.
+
+Every function here is defensive: a request may be a bare `HttpRequest()` (the test
+client's `login()`), carry a disallowed Host, or hold attacker-controlled bytes in any
+header. Nothing raises; a field that cannot be read is None (and then omitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import DisallowedHost
+from django.utils.encoding import escape_uri_path
+
+from sec_audit.core.ip import Network, resolve_client_ip
+
+__all__ = [
+    "MAX_HOST_CHARS",
+    "MAX_QUERY_CHARS",
+    "MAX_USER_AGENT_CHARS",
+    "QueryRedactor",
+    "client_address",
+    "error_type_name",
+    "raw_host",
+    "request_method",
+    "request_path",
+    "request_url",
+    "route_of",
+    "user_agent",
+    "user_identity",
+]
+
+MAX_HOST_CHARS = 256
+MAX_USER_AGENT_CHARS = 512
+# The query is cut before it is parsed, so a huge query string costs bounded work; the
+# engine truncates the result to max_string_length anyway.
+MAX_QUERY_CHARS = 8192
+REDACTED = "[REDACTED]"
+
+
+def _bounded(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[:limit] + "[TRUNCATED]"
+
+
+def request_method(request: Any) -> str | None:
+    method = getattr(request, "method", None)
+    return method if isinstance(method, str) and method else None
+
+
+def request_path(request: Any) -> str | None:
+    """`url.path`: the decoded path with SCRIPT_NAME (B5), no query."""
+    path = getattr(request, "path", None)
+    return path if isinstance(path, str) and path else None
+
+
+def raw_host(request: Any) -> str | None:
+    """The Host the client sent (as Django would read it), bounded; for B4 only."""
+    meta = getattr(request, "META", None) or {}
+    host = None
+    if getattr(settings, "USE_X_FORWARDED_HOST", False):
+        host = meta.get("HTTP_X_FORWARDED_HOST")
+    host = host or meta.get("HTTP_HOST") or meta.get("SERVER_NAME")
+    return _bounded(host, MAX_HOST_CHARS) if isinstance(host, str) and host else None
+
+
+def request_url(request: Any) -> tuple[str | None, str | None]:
+    """(`url.full`, disallowed raw host).
+
+    Built from the raw (re-escaped) full path with SCRIPT_NAME, so an encoded `%3F`
+    stays in the path (B5). A Host outside ALLOWED_HOSTS gives no URL but the raw host
+    (B4); a request without host information (D7) gives neither.
+    """
+    path = request_path(request)
+    if path is None:
+        return None, None
+    try:
+        host = request.get_host()
+    except DisallowedHost:
+        return None, raw_host(request)
+    except Exception:  # a bare HttpRequest has no SERVER_NAME
+        return None, None
+    try:
+        scheme = request.scheme
+    except Exception:
+        return None, None
+    return f"{scheme}://{host}{escape_uri_path(path)}", None
+
+
+def client_address(request: Any, networks: Sequence[Network], count: int | None) -> str | None:
+    meta = getattr(request, "META", None)
+    if not meta:
+        return None
+    remote = meta.get("REMOTE_ADDR")
+    forwarded = meta.get("HTTP_X_FORWARDED_FOR") if networks else None
+    return resolve_client_ip(
+        remote if isinstance(remote, str) else None,
+        forwarded if isinstance(forwarded, str) else None,
+        networks,
+        count,
+    ).address
+
+
+def user_agent(request: Any) -> str | None:
+    meta = getattr(request, "META", None) or {}
+    agent = meta.get("HTTP_USER_AGENT")
+    return _bounded(agent, MAX_USER_AGENT_CHARS) if isinstance(agent, str) and agent else None
+
+
+def user_identity(user: Any, include_name: bool) -> tuple[str | None, str | None]:
+    """(`user.id`, `user.name`) of an authenticated user; `get_username` only when asked."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, None
+    pk = getattr(user, "pk", None)
+    if pk is None:
+        pk = getattr(user, "id", None)
+    user_id = None if pk is None else str(pk)
+    name = None
+    if include_name:
+        get_username = getattr(user, "get_username", None)
+        if callable(get_username):
+            value = get_username()
+            name = None if value is None else str(value)
+    return user_id, name
+
+
+def route_of(request: Any) -> tuple[str | None, str | None]:
+    """(`http.route`, `http.route_name`) from the match Django already made (no resolve)."""
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None, None
+    route = getattr(match, "route", None)
+    pattern = "/" + route.lstrip("/") if isinstance(route, str) else None
+    name = getattr(match, "view_name", None)
+    return pattern, name if isinstance(name, str) else None
+
+
+def error_type_name(exc: BaseException) -> str:
+    """`error.type`: the exception's fully qualified class name (builtins unqualified)."""
+    cls = type(exc)
+    module = cls.__module__
+    return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
+
+
+class QueryRedactor:
+    """`url.query`: the raw query string with the values of sensitive keys redacted.
+
+    Keys are decoded (`+`, `%XX`) only to decide sensitivity; the text written is the
+    raw text the client sent, so nothing is normalised away. Value patterns and
+    detectors then run on the whole string in the engine, like any attribute.
+    """
+
+    __slots__ = ("_is_sensitive",)
+
+    def __init__(self, sensitive_keys: Sequence[str], allowlist: Sequence[str]) -> None:
+        from sec_audit.core.engine.python.keys import KeyMatcher
+
+        self._is_sensitive = KeyMatcher(sensitive_keys, allowlist).is_sensitive
+
+    def __call__(self, query: str) -> str:
+        from urllib.parse import unquote_plus
+
+        cut = len(query) > MAX_QUERY_CHARS
+        if cut:
+            query = query[:MAX_QUERY_CHARS]
+        parts = []
+        for piece in query.split("&"):
+            key, sep, _ = piece.partition("=")
+            if sep and self._is_sensitive(unquote_plus(key)):
+                piece = f"{key}={REDACTED}"
+            parts.append(piece)
+        text = "&".join(parts)
+        return text + "[TRUNCATED]" if cut else text
