@@ -52,7 +52,8 @@ def test_match_mode_skips_empty_matches(make_engine: Make) -> None:
     [
         ("aXYbcdef", "a[REDACTED]bc[TRUNCATED]"),  # plain text copied up to position L
         ("abSECRETcdef", "ab[REDACTED][TRUNCATED]"),  # span ends past L: nothing more
-        ("XYXYzXY", "[REDACTED]z[REDACTED]"),
+        ("XYXYzXY", "[REDACTED]z[TRUNCATED]"),  # second span starts at L
+        ("XYzXY", "[REDACTED]z[REDACTED]"),
         ("abcdSECRETxyz", "abcd[REDACTED][TRUNCATED]"),  # span straddles the cut: whole
         ("abcdSECRET", "abcd[REDACTED]"),  # nothing left after the span
         ("abcdeSECRET", "abcde[TRUNCATED]"),  # span starts at L: not shown
