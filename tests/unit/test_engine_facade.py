@@ -44,7 +44,7 @@ def test_auto_falls_back_to_python_when_native_is_missing(monkeypatch: pytest.Mo
 @pytest.mark.usefixtures("no_native")
 def test_native_when_missing_is_an_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SEC_AUDIT_ENGINE", "native")
-    with pytest.raises(EngineUnavailableError, match="sec_audit._native"):
+    with pytest.raises(EngineUnavailableError, match=r"sec_audit\._native"):
         build_engine(EngineConfig())
     with pytest.raises(EngineUnavailableError):
         active_engine_name()
