@@ -14,22 +14,16 @@ class SecAuditConfig(AppConfig):
 
     def ready(self) -> None:
         from . import checks  # noqa: F401 - registers the system checks
-        from .runtime import get_runtime, on_runtime_built
+        from .runtime import get_runtime, package_installed
 
         # Bad settings stop start-up here (ImproperlyConfigured naming the key). A
         # required-but-missing DRF/auditlog does not: checks E004/E006 report it.
-        runtime = get_runtime()
+        get_runtime()
         from .logging import auth  # noqa: F401 - connects the auth receivers
 
-        on_runtime_built(_sync_model_forwarding)
-        _sync_model_forwarding(runtime)
+        if package_installed("auditlog", "auditlog"):
+            from .logging import model
 
-
-def _sync_model_forwarding(runtime: object) -> None:
-    """Connect the auditlog forwarder while model events are active (D3), else disconnect."""
-    from .logging import model
-
-    if getattr(runtime, "model_events_active", False):
-        model.connect()
-    else:
-        model.disconnect()
+            # Connected whenever auditlog is installed; each event checks the current
+            # runtime, so override_settings(model_events_enabled=...) takes effect (D3).
+            model.connect()

@@ -33,7 +33,6 @@ __all__ = [
     "DjangoLoggingRuntime",
     "RuleEventConsumer",
     "get_runtime",
-    "on_runtime_built",
     "on_settings_reset",
     "package_installed",
     "parsed_settings",
@@ -51,7 +50,6 @@ _runtime: DjangoLoggingRuntime | None = None
 _settings: SecAuditSettings | None = None
 _engines: dict[tuple[int, str | None], Engine] = {}
 _consumers: list[RuleEventConsumer] = []
-_built_listeners: list[Callable[[DjangoLoggingRuntime], None]] = []
 _reset_listeners: list[Callable[[], None]] = []
 
 
@@ -191,16 +189,7 @@ def set_runtime(runtime: DjangoLoggingRuntime | None) -> DjangoLoggingRuntime:
     global _runtime
     with _lock:
         _runtime = runtime
-    if runtime is not None:
-        for listener in tuple(_built_listeners):
-            listener(runtime)
     return runtime  # type: ignore[return-value]
-
-
-def on_runtime_built(listener: Callable[[DjangoLoggingRuntime], None]) -> None:
-    """Call `listener(runtime)` after every (re)build (connects optional receivers)."""
-    if listener not in _built_listeners:
-        _built_listeners.append(listener)
 
 
 def on_settings_reset(listener: Callable[[], None]) -> None:

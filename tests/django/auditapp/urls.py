@@ -12,6 +12,7 @@ urlpatterns = [
     path("items/<int:pk>/", views.item, name="item-detail"),
     path("status/<int:code>/", views.status, name="status"),
     path("redirect/", views.redirect, name="redirect"),
+    path("absolute/", views.absolute, name="absolute"),
     path("boom/", views.boom, name="boom"),
     path("echo/", views.echo, name="echo"),
     path("echo-json/", views.echo_json, name="echo-json"),
@@ -26,6 +27,6 @@ urlpatterns = [
     path("async/missing/", views.async_404, name="async-missing"),
     path("async/boom/", views.async_boom),
     path("async/stream/", views.async_stream),
-    re_path(r"^unnamed/(?P<slug>[a-z]+)/$", views.ok),
+    re_path(r"^unnamed/(?P<slug>[a-z]+)/$", views.slugged),
     path("api/", include(router.urls)),
 ]

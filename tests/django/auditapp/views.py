@@ -29,6 +29,10 @@ def ok(request: HttpRequest) -> HttpResponse:
     return HttpResponse("ok-body")
 
 
+def slugged(request: HttpRequest, slug: str) -> HttpResponse:
+    return HttpResponse(slug)
+
+
 def item(request: HttpRequest, pk: int) -> HttpResponse:
     if pk != 1:
         raise Http404("no such item")
@@ -37,6 +41,11 @@ def item(request: HttpRequest, pk: int) -> HttpResponse:
 
 def status(request: HttpRequest, code: int) -> HttpResponse:
     return HttpResponse(f"status {code}", status=code)
+
+
+def absolute(request: HttpRequest) -> HttpResponse:
+    # Calls get_host(): a disallowed Host makes Django answer 400.
+    return HttpResponse(request.build_absolute_uri())
 
 
 def redirect(request: HttpRequest) -> HttpResponse:
