@@ -1,0 +1,172 @@
+"""plan_pattern: which value patterns run as Rust regex, and that the translation is exact.
+
+Rust cannot run here, so the emitted source is mapped back to Python syntax (only the
+few Rust-only spellings we emit differ) and compared with the original pattern on
+hypothesis-generated ASCII text: same verdict, same spans.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sec_audit.core.engine.patterns import NEVER_MATCHING_CLASS, RUST_REASON, plan_pattern
+
+
+def rust_to_python(source: str) -> re.Pattern[str]:
+    """The Rust syntax we emit, in Python spelling (ASCII semantics for `\\b`)."""
+    text = source.replace(r"\x{10FFFF}", r"\U0010FFFF")
+    text = re.sub(r"\\x\{([0-9A-F]{2})\}", r"\\x\1", text)
+    text = text.replace(r"(?-u:\b)", r"\b").replace(r"(?-u:\B)", r"\B").replace(r"\z", r"\Z")
+    return re.compile(text, re.ASCII)
+
+
+TRANSLATABLE = [
+    r"\d{16}",
+    r"secret",
+    r"(?i)secret",
+    r"(?i)se(?-i:CR)et",
+    r"(?i:k)ey",
+    r"(?i)ſ|K",  # long s and Kelvin sign match ASCII letters under IGNORECASE
+    r"[a-f0-9]{8}-[a-f0-9]{4}",
+    r"(?i)[^a-z0-9]+",
+    r"[\w.-]+@[\w-]+\.[a-z]{2,}",
+    r"(?a)\w+\W",
+    r"\s+\S",
+    r"\D\d",
+    r".+?x",
+    r"(?s).+?x",
+    r"a.b",
+    r"[]\-^]+",
+    r"[^\n]",
+    r"x[\t ]*=",
+    r"é|a",
+    r"(?x) a  b  # comment",
+    r"(?P<name>ab)+c",
+    r"(?:ab|a)(?:bc|c)",
+    r"a{2,3}?b",
+    r"a{3}",
+    r"a{0,2}b+",
+    r"(a|b|c)*d",
+    r"(?:x|)y",
+    r"\bkey\b",
+    r"^abc",
+    r"\Aabc",
+    r"abc\Z",
+    r"[\x00-\x1f\x7f]",
+    r"[\u00e0-\u00ff]a",
+    r"\$\d+\.\d\d",
+    r"pass(?:word)?\s*[:=]\s*\S+",
+]
+
+
+@pytest.mark.parametrize("pattern", TRANSLATABLE)
+@pytest.mark.parametrize("mode", ["value", "match"])
+def test_translatable_patterns(pattern: str, mode: str) -> None:
+    plan = plan_pattern(re.compile(pattern), mode)
+    assert (plan.plan, plan.reason) == ("rust", RUST_REASON)
+    assert plan.rust_source is not None
+    rust_to_python(plan.rust_source)
+
+
+@pytest.mark.parametrize(
+    ("pattern", "mode", "reason"),
+    [
+        (r"(?<=a)b", "value", "look-around"),
+        (r"a(?!b)", "value", "look-around"),
+        (r"(a)\1", "value", "back-reference"),
+        (r"(a)?(?(1)b|c)", "value", "conditional group"),
+        (r"(?>ab)", "value", "atomic group"),
+        (r"a++", "value", "possessive repeat"),
+        (r"(?m)^a", "value", "MULTILINE anchor"),
+        (r"(?m)a$", "value", "MULTILINE anchor"),
+        (r"a$b", "value", "$ not at the end of the pattern"),
+        (r"a$|b", "value", "$ not at the end of the pattern"),
+        (r"(a$)", "value", "$ not at the end of the pattern"),
+        (r"a$", "match", "$ in match mode"),
+        (r"a\Bb", "value", r"\B (differs from Rust on the empty string)"),
+        (r"a*", "match", "can match the empty string (match mode)"),
+        (r"", "match", "can match the empty string (match mode)"),
+        (r"\b", "match", "can match the empty string (match mode)"),
+        (r"x|", "match", "can match the empty string (match mode)"),
+    ],
+)
+def test_python_plans(pattern: str, mode: str, reason: str) -> None:
+    assert plan_pattern(re.compile(pattern), mode) == type(plan_pattern(re.compile("x"), mode))(
+        "python", None, reason
+    )
+
+
+def test_value_mode_allows_empty_matches_and_trailing_dollar() -> None:
+    assert plan_pattern(re.compile("a*"), "value").rust_source == r"(?:[\x{61}])*"
+    assert plan_pattern(re.compile("ab$"), "value").rust_source == r"[\x{61}][\x{62}]\n?\z"
+
+
+def test_emitted_syntax() -> None:
+    cases = {
+        r"\d": r"[\x{30}-\x{39}]",
+        r"(?i)k": r"[\x{4B}\x{6B}]",
+        r"[ab]": r"[\x{61}\x{62}]",
+        r"[a-c]": r"[\x{61}-\x{63}]",
+        r"é": NEVER_MATCHING_CLASS,
+        r"[^\x00-\x7f]": NEVER_MATCHING_CLASS,
+        r"a+?": r"(?:[\x{61}])+?",
+        r"a{2,}": r"(?:[\x{61}]){2,}",
+        r"a{2,5}": r"(?:[\x{61}]){2,5}",
+        r"a??": r"(?:[\x{61}])??",
+        r"(?:a|bc)": r"(?:[\x{61}]|[\x{62}][\x{63}])",
+        r"^\Aa\Z": r"\A\A[\x{61}]\z",
+        r"\ba": r"(?-u:\b)[\x{61}]",
+    }
+    for pattern, source in cases.items():
+        assert plan_pattern(re.compile(pattern), "value").rust_source == source, pattern
+
+
+def test_classes_escape_every_character() -> None:
+    source = plan_pattern(re.compile(r"[\w\s.\-\]\[\\^$|]+"), "value").rust_source
+    assert source is not None
+    for body in re.findall(r"\[(.*?)\]", source.replace(r"\x{5D}", "")):
+        assert re.fullmatch(r"(?:\\x\{[0-9A-F]{2}\}|-|\^)*", body.replace(r"\x{10FFFF}", "")), body
+
+
+def test_bytes_patterns_run_in_python() -> None:
+    assert plan_pattern(re.compile(b"x"), "value").plan == "python"
+
+
+def test_pattern_report(make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(core={"sensitive_value_patterns": [r"\d{4}", r"(?<=x)y"]})
+    assert engine.pattern_report() == [
+        {"pattern": r"\d{4}", "plan": "rust", "reason": RUST_REASON},
+        {"pattern": r"(?<=x)y", "plan": "python", "reason": "look-around"},
+    ]
+
+
+ascii_text = st.text(alphabet=st.characters(max_codepoint=127), max_size=40)
+biased_text = st.text(alphabet=st.sampled_from("abcdekKsSxyz019 \t\n_-.=:$@"), max_size=40)
+
+
+def _spans(pattern: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    return [m.span() for m in pattern.finditer(text) if m.end() > m.start()]
+
+
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+@pytest.mark.parametrize("pattern", [*TRANSLATABLE, "a*", "ab$", "(?i)x$"])
+def test_translation_agrees_with_python_on_ascii(pattern: str, data: st.DataObject) -> None:
+    original = re.compile(pattern)
+    text = data.draw(st.one_of(ascii_text, biased_text))
+    for mode in ("value", "match"):
+        plan = plan_pattern(original, mode)
+        if plan.plan != "rust":
+            continue
+        assert plan.rust_source is not None
+        translated = rust_to_python(plan.rust_source)
+        assert bool(original.search(text)) == bool(translated.search(text))
+        if mode == "match" or not pattern.endswith("$"):
+            first = original.search(text)
+            other = translated.search(text)
+            assert (first and first.span()) == (other and other.span())
+            assert _spans(original, text) == _spans(translated, text)
