@@ -1,0 +1,196 @@
+"""The `sec-audit` command: info, scrub (same engine and settings), loki-init."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from sec_audit import __version__
+from sec_audit.cli import main
+from sec_audit.core.engine import active_engine_name
+
+
+def run(*argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), stdin=io.BytesIO(stdin), stdout=out, stderr=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def settings_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    (tmp_path / "cli_settings_mod.py").write_text(
+        "SEC_AUDIT = {\n"
+        "    'core': {'source': 'shop', 'sensitive_value_patterns': [r'hunter\\d']},\n"
+        "    'logging': {'projection_limits': {'max_string_length': 24}},\n"
+        "}\n"
+        "OTHER = {'core': {'source': 'other'}}\n"
+        "BROKEN = {'core': {'nope': 1}}\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return "cli_settings_mod"
+
+
+# -- info ------------------------------------------------------------------------------------
+
+
+def test_info_defaults() -> None:
+    code, out, err = run("info")
+    assert code == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[0] == f"sec-audit {__version__}"
+    assert lines[1].startswith(f"engine: {active_engine_name()} (SEC_AUDIT_ENGINE=")
+    assert "source: sec-audit" in lines
+    assert "value_scrub_mode: value" in lines
+
+
+def test_info_json_with_settings_module(settings_module: str) -> None:
+    code, out, _ = run("info", "--settings", settings_module, "--json")
+    assert code == 0
+    info = json.loads(out)
+    assert info["version"] == __version__
+    assert info["engine"] == active_engine_name()
+    assert info["source"] == "shop"
+    assert info["projection_limits"]["max_string_length"] == 24
+    assert [p["pattern"] for p in info["sensitive_value_patterns"]] == ["hunter\\d"]
+    code, out, _ = run("info", "--settings", f"{settings_module}:OTHER", "--json")
+    assert json.loads(out)["source"] == "other"
+
+
+def test_info_bad_settings_exit_2(settings_module: str) -> None:
+    code, _, err = run("info", "--settings", "no_such_module_xyz")
+    assert code == 2 and "cannot import settings module" in err
+    code, _, err = run("info", "--settings", f"{settings_module}:BROKEN")
+    assert code == 2 and "SEC_AUDIT['core']" in err and "nope" in err
+    code, _, err = run("info", "--settings", f"{settings_module}:MISSING")
+    assert code == 2 and "no attribute 'MISSING'" in err
+
+
+# -- scrub --------------------------------------------------------------------------------------
+
+
+def line(**attributes: object) -> bytes:
+    envelope = {
+        "timestamp": 1,
+        "observed_timestamp": 2,
+        "severity_text": "INFO",
+        "severity_number": 9,
+        "body": "http.response",
+        "resource": {"service.name": "shop"},
+        "attributes": {"event_type": "http.response.success", **attributes},
+        "event_name": "http.response.success",
+    }
+    return json.dumps(envelope).encode()
+
+
+def test_scrub_reprojects_with_the_same_engine_and_settings(settings_module: str) -> None:
+    data = line(password="x", note="my hunter2", long="a" * 30, n=1.5) + b"\n"
+    code, out, err = run("scrub", "--settings", settings_module, stdin=data)
+    assert code == 0 and err == ""
+    (result,) = [json.loads(text) for text in out.splitlines()]
+    assert list(result) == list(json.loads(data))
+    assert result["attributes"] == {
+        "event_type": "http.response.success",
+        "password": "[REDACTED]",
+        "note": "[REDACTED]",
+        "long": "a" * 24 + "[TRUNCATED]",
+        "n": 1.5,
+    }
+    assert out.splitlines()[0] == json.dumps(result)
+
+
+def test_scrub_compact_and_idempotent() -> None:
+    code, out, _ = run("scrub", "--compact", stdin=line(token="t", ok="fine"))
+    assert code == 0
+    first = out.splitlines()[0]
+    assert first == json.dumps(json.loads(first), separators=(",", ":"))
+    code, again, _ = run("scrub", "--compact", stdin=out.encode())
+    assert again == out
+
+
+def test_scrub_reports_invalid_lines_with_numbers_and_exit_1(tmp_path: Path) -> None:
+    path = tmp_path / "audit.jsonl"
+    path.write_bytes(
+        line(a=1)
+        + b"\n\nnot json password=hunter2\n[1, 2]\n"
+        + b'{"attributes": [1]}\n'
+        + b"\xff\xfe\n"
+        + line(b=2)
+        + b"\r\n"
+    )
+    code, out, err = run("scrub", str(path))
+    assert code == 1
+    assert [
+        json.loads(t)["attributes"].get("a", json.loads(t)["attributes"].get("b"))
+        for t in out.splitlines()
+    ] == [1, 2]
+    assert err.splitlines() == [
+        f"{path}:3: invalid line: not JSON (Expecting value at column 1)",
+        f"{path}:4: invalid line: not a JSON object (list)",
+        f"{path}:5: invalid line: no 'attributes' object",
+        f"{path}:6: invalid line: not UTF-8 (byte 0)",
+    ]
+    assert "hunter2" not in err
+
+
+def test_scrub_several_files_and_missing_file(tmp_path: Path) -> None:
+    one, two = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    one.write_bytes(line(a=1) + b"\n")
+    two.write_bytes(line(a=2) + b"\n")
+    code, out, err = run("scrub", str(one), str(tmp_path / "missing.jsonl"), str(two))
+    assert code == 1
+    assert [json.loads(t)["attributes"]["a"] for t in out.splitlines()] == [1, 2]
+    assert "cannot read" in err and "missing.jsonl" in err
+
+
+def test_scrub_applies_the_record_size_bound(settings_module: str, tmp_path: Path) -> None:
+    module = tmp_path / "cli_small_limit.py"
+    module.write_text(
+        "SEC_AUDIT = {'logging': {'projection_limits': {'max_record_bytes': 1024}}}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = run(
+        "scrub", "--settings", "cli_small_limit", stdin=line(big="x" * 2000, **{"user.id": "7"})
+    )
+    assert code == 0
+    result = json.loads(out)
+    assert len(out.strip()) <= 1024
+    assert result["attributes"]["big"] == "[TRUNCATED]"
+    assert result["attributes"]["audit.degraded"] == 1
+    assert result["attributes"]["user.id"] == "7"
+
+
+# -- loki-init and usage ---------------------------------------------------------------------------
+
+
+def test_loki_init_subcommand(tmp_path: Path) -> None:
+    code, out, _ = run("loki-init", str(tmp_path / "mon"), "--app-label", "shop")
+    assert code == 0 and "Wrote 9 file(s)" in out
+    assert '{service_name=\\"shop\\"' in (
+        tmp_path / "mon/grafana/dashboards/sec-audit-overview.json"
+    ).read_text(encoding="utf-8")
+    code, _, err = run("loki-init", str(tmp_path / "mon2"), "--app-label", "")
+    assert code == 2 and "--app-label" in err
+
+
+def test_usage_errors_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in ([], ["nope"]):
+        with pytest.raises(SystemExit) as info:
+            main(argv)
+        assert info.value.code == 2
+
+
+def test_console_script_module_runs() -> None:
+    import subprocess
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "sec_audit.cli", "--version"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0 and proc.stdout.strip() == f"sec-audit {__version__}"
