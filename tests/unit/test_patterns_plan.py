@@ -170,3 +170,59 @@ def test_translation_agrees_with_python_on_ascii(pattern: str, data: st.DataObje
             other = translated.search(text)
             assert (first and first.span()) == (other and other.span())
             assert _spans(original, text) == _spans(translated, text)
+
+
+_ATOMS = [
+    "a",
+    "b",
+    "k",
+    "s",
+    ".",
+    r"\w",
+    r"\d",
+    r"\s",
+    r"\W",
+    "[a-c]",
+    "[^ab]",
+    "(?i:k)",
+    "(?-i:s)",
+    r"\b",
+]
+_QUANTIFIERS = ["", "", "*", "+", "?", "{1,3}", "*?", "+?", "{2}"]
+
+
+@st.composite
+def regexes(draw: st.DrawFn, depth: int = 0) -> str:
+    parts = []
+    for _ in range(draw(st.integers(1, 3))):
+        if depth < 2 and draw(st.booleans()):
+            inner = "|".join(draw(st.lists(regexes(depth + 1), min_size=1, max_size=3)))
+            atom = f"(?:{inner})"
+        else:
+            atom = draw(st.sampled_from(_ATOMS))
+        quantifier = draw(st.sampled_from(_QUANTIFIERS)) if atom != r"\b" else ""
+        parts.append(atom + quantifier)
+    return "".join(parts)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=regexes(),
+    flags=st.sampled_from(["", "(?i)", "(?s)", "(?a)", "(?is)"]),
+    anchor=st.sampled_from(["", "^", r"\A"]),
+    text=st.one_of(ascii_text, biased_text),
+)
+def test_generated_patterns_agree_with_python(
+    body: str, flags: str, anchor: str, text: str
+) -> None:
+    original = re.compile(flags + anchor + body)
+    for mode in ("value", "match"):
+        plan = plan_pattern(original, mode)
+        if plan.plan != "rust":
+            assert mode == "match" and "empty" in plan.reason
+            continue
+        assert plan.rust_source is not None
+        translated = rust_to_python(plan.rust_source)
+        first, other = original.search(text), translated.search(text)
+        assert (first and first.span()) == (other and other.span())
+        assert _spans(original, text) == _spans(translated, text)
