@@ -157,6 +157,14 @@ class Walk:
         if depth >= rules.max_depth:
             out.append(Q_TRUNCATED)
             return
+        # Fast paths for the common exact types (same result as the ordered rules below).
+        kind = type(value)
+        if kind is str:
+            out.append(encode_str(rules.strings.apply(value, scan)))
+            return
+        if kind is dict:
+            self._open(value, True, rules.max_entries, depth, scan, redact)
+            return
         enums_seen: set[int] | None = None
         while True:
             if value is None:
