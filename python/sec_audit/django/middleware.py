@@ -105,6 +105,7 @@ def _http_values(
     method = audit.method
     outcome = outcome_of(event_type)
     values: dict[str, Any] = {
+        "request_id": audit.request_id,
         "http.request.method": method,
         "http.response.status_code": status,
         "action.name": "response",
@@ -114,6 +115,10 @@ def _http_values(
         "duration_ns": duration_ns,
     }
     _part(values, "audit.request_fields_failed", lambda: _request_fields(audit))
+    _part(values, "audit.address_failed", lambda: {"source.address": audit.source_address})
+    if runtime.emit_session_id:
+        # The session may hit the database: a failure there costs only session.id.
+        _part(values, "audit.session_failed", lambda: {"session.id": audit.session_id})
     _part(values, "audit.route_failed", lambda: _route_fields(request))
     _part(values, "audit.user_failed", lambda: _user_fields(runtime, request))
     if runtime.drf_active:
@@ -127,8 +132,6 @@ def _http_values(
 
 def _request_fields(audit: RequestAudit) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "request_id": audit.request_id,
-        "source.address": audit.source_address,
         "url.full": audit.url,
         "url.path": audit.path,
         "http.request.header.host": audit.disallowed_host,
@@ -139,8 +142,6 @@ def _request_fields(audit: RequestAudit) -> dict[str, Any]:
         query = audit.request.META.get("QUERY_STRING")
         if isinstance(query, str) and query:
             values["url.query"] = redact_query(query)
-    # Last: the session may hit the database, so a failure there costs only session.id.
-    values["session.id"] = audit.session_id
     return values
 
 
