@@ -441,3 +441,39 @@ def test_exc_info_and_fmt_are_ignored() -> None:
     assert len(out.lines()) == 1
     assert "Traceback" not in out.stream.getvalue()
     assert json.loads(out.last())["body"] == "http.response"
+
+
+# -- the finish seam (integrity sealing hooks here) ------------------------------------------
+
+
+class Sealing(JSONLLogFormatter):
+    SUFFIX = "#" * 100
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.reserved_bytes = len(self.SUFFIX)
+
+    def finish(self, line: str) -> str:
+        return line + self.SUFFIX
+
+
+def test_finish_runs_on_every_line_and_its_bytes_are_reserved(internal: Capture) -> None:
+    out = Sink(Sealing(settings=LIMIT))
+    out.logger.info("x", extra={"audit_event": http_event(big="b" * 850)})
+    out.logger.info("plain")
+    degraded, fallback = out.lines()
+    assert degraded.endswith(Sealing.SUFFIX) and len(degraded) <= 1024
+    assert json.loads(degraded[: -len(Sealing.SUFFIX)])["attributes"]["big"] == "[TRUNCATED]"
+    assert fallback.endswith(Sealing.SUFFIX)
+    assert json.loads(fallback[: -len(Sealing.SUFFIX)])["body"] == MALFORMED
+
+
+def test_a_failing_finish_keeps_the_line(internal: Capture) -> None:
+    class Broken(JSONLLogFormatter):
+        def finish(self, line: str) -> str:
+            raise RuntimeError("no key")
+
+    out = Sink(Broken())
+    out.logger.info("x", extra={"audit_event": http_event()})
+    assert json.loads(out.last())["body"] == "http.response"
+    assert internal.reasons == ["audit.format_failed"]

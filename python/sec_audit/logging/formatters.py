@@ -67,6 +67,17 @@ class JSONLLogFormatter(logging.Formatter):
         self.compact = bool(compact)
         self.scope: dict[str, str] = {"name": scope_name, "version": __version__}
         self.max_record_bytes = limits.max_record_bytes
+        # Bytes that `finish()` adds to every line (e.g. an integrity member); the
+        # size bound keeps room for them.
+        self.reserved_bytes = 0
+
+    @property
+    def line_limit(self) -> int:
+        return self.max_record_bytes - self.reserved_bytes
+
+    def finish(self, line: str) -> str:
+        """Last step for every line, including fallbacks (a seam; identity here)."""
+        return line
 
     # -- the envelope ----------------------------------------------------------------
 
@@ -89,6 +100,14 @@ class JSONLLogFormatter(logging.Formatter):
     # -- format ----------------------------------------------------------------------
 
     def format(self, record: logging.LogRecord) -> str:
+        line = self._format_line(record)
+        try:
+            return self.finish(line)
+        except Exception as exc:
+            diagnostics.report("audit.format_failed", "finishing the line failed", exc=exc)
+            return line
+
+    def _format_line(self, record: logging.LogRecord) -> str:
         event = getattr(record, "audit_event", None)
         if not isinstance(event, AuditEvent):
             if not record.name.startswith(diagnostics.INTERNAL_LOGGER_NAME):
@@ -107,12 +126,12 @@ class JSONLLogFormatter(logging.Formatter):
                 exc=exc,
             )
             return self._fallback(record, event)
-        if len(line) <= self.max_record_bytes:  # the line is ASCII: chars == bytes
+        if len(line) <= self.line_limit:  # the line is ASCII: chars == bytes
             return line
         return self._bound(record, event, line)
 
     def _bound(self, record: logging.LogRecord, event: AuditEvent, line: str) -> str:
-        limit = self.max_record_bytes
+        limit = self.line_limit
         try:
             shrunk = shrink_line(line, limit, compact=self.compact)
         except Exception as exc:
@@ -129,12 +148,12 @@ class JSONLLogFormatter(logging.Formatter):
             diagnostics.report(
                 "audit.record_degraded",
                 f"{event.event_type} record of {len(line)} bytes exceeds max_record_bytes="
-                f"{limit}; replaced by [TRUNCATED]: {shown}{more}",
+                f"{self.max_record_bytes}; replaced by [TRUNCATED]: {shown}{more}",
             )
             return fitted
         diagnostics.report(
             "audit.record_too_large",
-            f"{event.event_type} record of {len(line)} bytes exceeds max_record_bytes={limit} "
+            f"{event.event_type} record of {len(line)} bytes exceeds max_record_bytes={self.max_record_bytes} "
             "even without its non-core attributes; written as malformed_record",
         )
         return self._fallback(record, event)
@@ -147,7 +166,7 @@ class JSONLLogFormatter(logging.Formatter):
                 service=_as_text(self.service_name(record), source),
                 scope=self.scope,
                 schema=event.schema_version if event is not None else "unknown",
-                limit=self.max_record_bytes,
+                limit=self.line_limit,
                 compact=self.compact,
             )
         except Exception as exc:  # cannot happen with our own values; never raise anyway
@@ -157,6 +176,6 @@ class JSONLLogFormatter(logging.Formatter):
                 service=source,
                 scope=self.scope,
                 schema="unknown",
-                limit=self.max_record_bytes,
+                limit=self.line_limit,
                 compact=self.compact,
             )
