@@ -69,6 +69,7 @@ DEFAULTS: list[tuple[str, str, object]] = [
     ("core", "log_url_query", False),
     ("logging", "schema_version", "1.0"),
     ("logging", "projection_limits", ProjectionLimits()),
+    ("logging", "integrity", None),
     ("django", "include_usernames", False),
     ("django", "emit_session_id", False),
     ("django", "drf_enabled", None),
@@ -452,6 +453,13 @@ INVALID: list[tuple[str, str, object, str]] = [
     ("logging", "schema_version", "", "must be a non-empty str (got '')."),
     ("logging", "projection_limits", 5, "must be a ProjectionLimits or a mapping (got int 5)."),
     ("logging", "projection_limits", [("max_depth", 1)], "must be a ProjectionLimits or a mapping"),
+    # Every integrity rule: tests/unit/test_config_integrity.py.
+    (
+        "logging",
+        "integrity",
+        "key",
+        "must be None, an IntegrityConfig or a mapping (got str 'key').",
+    ),
     ("django", "include_usernames", "True", "must be a bool (True or False) (got str 'True')."),
     ("django", "emit_session_id", 1, "must be a bool (True or False) (got int 1)."),
     ("django", "drf_enabled", "auto", "must be None (auto), True or False (got str 'auto')."),

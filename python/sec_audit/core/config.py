@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import difflib
 import math
+import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -25,11 +26,14 @@ __all__ = [
     "DEFAULT_BODY_METHODS",
     "DEFAULT_SENSITIVE_KEYS",
     "DETECTOR_NAMES",
+    "INTEGRITY_KEY_ID_RE",
+    "MIN_INTEGRITY_KEY_BYTES",
     "MIN_RECORD_BYTES",
     "SECTIONS",
     "VALUE_SCRUB_MODES",
     "CoreAuditConfig",
     "DjangoAuditConfig",
+    "IntegrityConfig",
     "LoggingAuditConfig",
     "ProjectionLimits",
     "SecAuditSettings",
@@ -79,6 +83,12 @@ Network = IPv4Network | IPv6Network
 Converter = Callable[[Any, str], Any]
 
 _BODY_METHOD_RE = re.compile(r"[A-Za-z0-9-]+")
+# HMAC-SHA256 keys shorter than this are guessable; 32 random bytes is the advice.
+MIN_INTEGRITY_KEY_BYTES = 16
+# A key id travels in every line and in the HMAC input: a short token that needs no
+# JSON escaping and cannot contain the text of the integrity member itself.
+INTEGRITY_KEY_ID_RE = re.compile(r"[A-Za-z0-9._-]{1,32}")
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 # --- message helpers -------------------------------------------------------------
@@ -354,6 +364,108 @@ def _apply(obj: object, converters: Mapping[str, Converter], prefix: str = "") -
         object.__setattr__(obj, name, convert(getattr(obj, name), _key_path(prefix, name)))
 
 
+# --- integrity (tamper evidence) -------------------------------------------------
+# The key is never shown in a message or repr: only its type and length.
+
+
+def _integrity_key(value: Any, path: str) -> bytes | None:
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.encode("utf-8")
+    elif isinstance(value, bytearray):
+        value = bytes(value)
+    elif not isinstance(value, bytes):
+        raise AuditConfigurationError(
+            f"{path} must be a str, bytes or None (got {type(value).__name__})."
+        )
+    if len(value) < MIN_INTEGRITY_KEY_BYTES:
+        raise AuditConfigurationError(
+            f"{path} must be at least {MIN_INTEGRITY_KEY_BYTES} bytes (got {len(value)} bytes)."
+        )
+    return value
+
+
+def _env_name(value: Any, path: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise _type_error(path, "an environment variable name (str) or None", value)
+    if not _ENV_NAME_RE.fullmatch(value):
+        raise _value_error(path, "must be an environment variable name", value)
+    return value
+
+
+def _key_id(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise _type_error(path, "a str", value)
+    if not INTEGRITY_KEY_ID_RE.fullmatch(value):
+        raise _value_error(path, "must be 1-32 characters of A-Z, a-z, 0-9, '.', '_', '-'", value)
+    return value
+
+
+def _integrity_secret(key: bytes | None, key_env: str | None, prefix: str) -> bytes:
+    """The HMAC key: `key` itself, or the value of `key_env` read now (start-up)."""
+    if (key is None) == (key_env is None):
+        where = prefix or "integrity"
+        raise AuditConfigurationError(f"{where} needs exactly one of 'key' and 'key_env'.")
+    if key is not None:
+        return key
+    assert key_env is not None
+    env_path = _key_path(prefix, "key_env")
+    raw = os.environ.get(key_env)
+    if raw is None:
+        raise AuditConfigurationError(
+            f"{env_path} names environment variable {key_env!r}, which is not set."
+        )
+    secret = raw.encode("utf-8", "surrogateescape")  # os.environ's own decoding, reversed
+    if len(secret) < MIN_INTEGRITY_KEY_BYTES:
+        raise AuditConfigurationError(
+            f"{env_path}: environment variable {key_env!r} must hold at least "
+            f"{MIN_INTEGRITY_KEY_BYTES} bytes (got {len(secret)} bytes)."
+        )
+    return secret
+
+
+@dataclass(frozen=True, slots=True)
+class IntegrityConfig:
+    """`SEC_AUDIT['logging']['integrity']`: the HMAC chain's key and key id.
+
+    `secret` is the resolved key (from `key`, or from the environment variable
+    `key_env` read once at start-up); it is left out of repr and comparisons.
+    """
+
+    key: bytes | None = field(default=None, repr=False)
+    key_env: str | None = None
+    key_id: str = "k1"
+    secret: bytes = field(init=False, default=b"", repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        _apply(self, _INTEGRITY_CONVERTERS)
+        object.__setattr__(self, "secret", _integrity_secret(self.key, self.key_env, ""))
+
+
+_INTEGRITY_CONVERTERS: dict[str, Converter] = {
+    "key": _integrity_key,
+    "key_env": _env_name,
+    "key_id": _key_id,
+}
+
+
+def _integrity(value: Any, path: str) -> IntegrityConfig | None:
+    if value is None or isinstance(value, IntegrityConfig):
+        return value
+    if not isinstance(value, Mapping):
+        raise _type_error(path, "None, an IntegrityConfig or a mapping", value)
+    _reject_unknown(value, _INTEGRITY_CONVERTERS, f"{path} has unknown key(s)")
+    kwargs = {
+        key: _INTEGRITY_CONVERTERS[key](item, f"{path}['{key}']") for key, item in value.items()
+    }
+    # Cross-key rule and the environment read, with the full settings path.
+    _integrity_secret(kwargs.get("key"), kwargs.get("key_env"), path)
+    return IntegrityConfig(**kwargs)
+
+
 # --- the sections ----------------------------------------------------------------
 
 
@@ -432,10 +544,12 @@ _CORE_CONVERTERS: dict[str, Converter] = {
 
 @dataclass(frozen=True, slots=True)
 class LoggingAuditConfig:
-    """`SEC_AUDIT['logging']`: the line schema and its bounds."""
+    """`SEC_AUDIT['logging']`: the line schema, its bounds and tamper evidence."""
 
     schema_version: str = "1.0"
     projection_limits: ProjectionLimits = field(default_factory=ProjectionLimits)
+    # None = off; otherwise every line is sealed into a per-process HMAC chain.
+    integrity: IntegrityConfig | None = None
 
     def __post_init__(self) -> None:
         _apply(self, _LOGGING_CONVERTERS)
@@ -444,6 +558,7 @@ class LoggingAuditConfig:
 _LOGGING_CONVERTERS: dict[str, Converter] = {
     "schema_version": _non_empty_str,
     "projection_limits": _limits,
+    "integrity": _integrity,
 }
 
 
