@@ -32,7 +32,7 @@ def _normalised(entries: Iterable[str]) -> tuple[str, ...]:
 
 
 def _detector_names(names: str | Iterable[str]) -> tuple[str, ...]:
-    chosen = set(DETECTOR_NAMES) if names == RECOMMENDED else set(names)
+    chosen = {names} if isinstance(names, str) else set(names)
     if RECOMMENDED in chosen:
         chosen = set(DETECTOR_NAMES)
     unknown = sorted(chosen.difference(DETECTOR_NAMES))

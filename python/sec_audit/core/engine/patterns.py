@@ -136,7 +136,8 @@ class _Translator:
             return "(?:" + inner + ")" + _quantifier(low, high, op is _c.MIN_REPEAT)
         if op is _c.AT:
             return self.anchor(av, flags, trailing)
-        reason = _UNSUPPORTED.get(str(op), f"unsupported construct {op}")
+        name = getattr(op, "name", str(op))
+        reason = _UNSUPPORTED.get(name, f"unsupported construct {name}")
         raise _NotTranslatable(reason)
 
     def anchor(self, at: Any, flags: int, trailing: bool) -> str:
