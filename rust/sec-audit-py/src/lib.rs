@@ -1,7 +1,291 @@
+//! `sec_audit._native`: thin PyO3 bindings over the pure-Rust core `sec-audit-engine`.
+//!
+//! `Engine` is compiled once from plain data that `sec_audit.core.engine.native` takes
+//! from `EngineConfig`. `render`/`project` walk the Python objects directly (render.rs);
+//! `capture_body` works on the bytes with the GIL released. A Rust panic never crosses
+//! the boundary: it becomes `RuntimeError("sec_audit native engine panic: ...")`.
+
+mod host;
+mod render;
+mod text;
+
+use host::DetachedHost;
+use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyString, PyTuple};
+use render::Walk;
+use sec_audit_engine::body::BodyOutcome;
+use sec_audit_engine::{EngineSpec, Limits, ScrubMode};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+/// Everything `Engine` holds (shared read-only by every call).
+pub struct Inner {
+    pub core: sec_audit_engine::Engine,
+    pub py_patterns: Vec<Py<PyAny>>,
+    pub classify: Py<PyAny>,
+    pub fragment_cls: Py<PyAny>,
+    pub mapping_cls: Py<PyAny>,
+    pub int_repr: Py<PyAny>,
+    pub body_fallback: Py<PyAny>,
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = p.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}
+
+/// Run `f`, turning a Rust panic into a Python `RuntimeError`.
+fn guarded<T>(f: impl FnOnce() -> PyResult<T>) -> PyResult<T> {
+    match catch_unwind(AssertUnwindSafe(f)) {
+        Ok(r) => r,
+        Err(p) => Err(PyRuntimeError::new_err(format!(
+            "sec_audit native engine panic: {}",
+            panic_message(&*p)
+        ))),
+    }
+}
+
+fn ascii_str<'py>(py: Python<'py>, out: &[u8]) -> Bound<'py, PyString> {
+    debug_assert!(out.is_ascii());
+    // The writer only produces ASCII.
+    PyString::new(py, std::str::from_utf8(out).unwrap_or(""))
+}
+
+#[pyclass(frozen, module = "sec_audit._native", name = "Engine")]
+pub struct Engine {
+    inner: Inner,
+}
+
+#[pymethods]
+impl Engine {
+    #[new]
+    #[pyo3(signature = (
+        *, sensitive_keys, key_allowlist, patterns, detectors, mode, limits,
+        max_body_bytes, body_field_allowlist, classify, fragment_cls, mapping_cls,
+        int_repr, body_fallback
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        sensitive_keys: Vec<String>,
+        key_allowlist: Vec<String>,
+        patterns: Vec<(Option<String>, Py<PyAny>)>,
+        detectors: Vec<String>,
+        mode: &str,
+        limits: (usize, usize, usize, usize, usize),
+        max_body_bytes: usize,
+        body_field_allowlist: Vec<String>,
+        classify: Py<PyAny>,
+        fragment_cls: Py<PyAny>,
+        mapping_cls: Py<PyAny>,
+        int_repr: Py<PyAny>,
+        body_fallback: Py<PyAny>,
+    ) -> PyResult<Self> {
+        let mode = match mode {
+            "value" => ScrubMode::Value,
+            "match" => ScrubMode::Match,
+            other => {
+                return Err(PyValueError::new_err(format!(
+                    "unknown value_scrub_mode {other:?}"
+                )))
+            }
+        };
+        let (
+            max_depth,
+            max_mapping_entries,
+            max_sequence_length,
+            max_string_length,
+            max_attributes,
+        ) = limits;
+        let spec = EngineSpec {
+            sensitive_keys,
+            key_allowlist,
+            patterns: patterns.iter().map(|(src, _)| src.clone()).collect(),
+            detectors,
+            mode,
+            limits: Limits {
+                max_depth,
+                max_mapping_entries,
+                max_sequence_length,
+                max_string_length,
+                max_attributes,
+            },
+            max_body_bytes,
+            body_field_allowlist,
+        };
+        let core = sec_audit_engine::Engine::new(&spec).map_err(PyValueError::new_err)?;
+        Ok(Engine {
+            inner: Inner {
+                core,
+                py_patterns: patterns.into_iter().map(|(_, p)| p).collect(),
+                classify,
+                fragment_cls,
+                mapping_cls,
+                int_repr,
+                body_fallback,
+            },
+        })
+    }
+
+    /// One JSON line (no newline) for the formatter's envelope.
+    #[pyo3(signature = (envelope, compact = false))]
+    fn render<'py>(
+        &self,
+        py: Python<'py>,
+        envelope: &Bound<'py, PyAny>,
+        compact: bool,
+    ) -> PyResult<Bound<'py, PyString>> {
+        guarded(|| {
+            let mut w = Walk::new(py, &self.inner, compact);
+            let sep = if compact {
+                (b"," as &[u8], b":" as &[u8])
+            } else {
+                (b", " as &[u8], b": " as &[u8])
+            };
+            w.out.push(b'{');
+            let items = envelope.call_method0(pyo3::intern!(py, "items"))?;
+            for (index, item) in items.try_iter()?.enumerate() {
+                let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+                if index > 0 {
+                    w.out.extend_from_slice(sep.0);
+                }
+                let key_str = if key.is_exact_instance_of::<PyString>() {
+                    key.clone()
+                } else {
+                    key.str()?.into_any()
+                };
+                let kt = text::full_text(&key_str)?;
+                let kb = kt.bytes();
+                sec_audit_engine::json_writer::write_str(&mut w.out, kb);
+                w.out.extend_from_slice(sep.1);
+                let is_str_key = key.is_instance_of::<PyString>();
+                if is_str_key && kb == b"attributes" && w.is_mapping(&value)? {
+                    w.attributes(&value)?;
+                } else if is_str_key && (kb == b"attributes" || kb == b"body") {
+                    if value.is_instance_of::<PyString>() {
+                        w.body_string(&value)?;
+                    } else {
+                        w.value(&value, 1, true, true)?;
+                    }
+                } else {
+                    w.value(&value, 0, false, false)?;
+                }
+            }
+            w.out.push(b'}');
+            Ok(ascii_str(py, &w.out))
+        })
+    }
+
+    /// One value as a top-level attribute value (depth 1), without key exemptions.
+    #[pyo3(signature = (value, compact = false))]
+    fn project<'py>(
+        &self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+        compact: bool,
+    ) -> PyResult<Bound<'py, PyString>> {
+        guarded(|| {
+            let mut w = Walk::new(py, &self.inner, compact);
+            if w.is_fragment(value)? {
+                w.fragment(value)?;
+            } else {
+                w.value(value, 1, true, true)?;
+            }
+            Ok(ascii_str(py, &w.out))
+        })
+    }
+
+    /// bytes -> (status, BodyFragment | None); the GIL is released while parsing.
+    fn capture_body<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyTuple>> {
+        guarded(|| {
+            let owned;
+            let bytes: &Bound<'py, PyBytes> = match data.cast::<PyBytes>() {
+                Ok(b) => b,
+                Err(_) => {
+                    owned = py
+                        .get_type::<PyBytes>()
+                        .call1((data,))?
+                        .cast_into::<PyBytes>()?;
+                    &owned
+                }
+            };
+            let slice: &[u8] = bytes.as_bytes();
+            let inner = &self.inner;
+            let (outcome, err) = py.detach(|| {
+                let mut host = DetachedHost {
+                    patterns: &inner.py_patterns,
+                    err: None,
+                };
+                let r = inner.core.capture_body(slice, &mut host);
+                (r, host.err)
+            });
+            let outcome = match outcome {
+                Ok(o) => o,
+                Err(_) => {
+                    return Err(
+                        err.unwrap_or_else(|| PyRuntimeError::new_err("value pattern failed"))
+                    );
+                }
+            };
+            let none = py.None().into_bound(py);
+            let pair = match outcome {
+                BodyOutcome::Ok(json) => {
+                    let frag = inner.fragment_cls.bind(py).call1((ascii_str(py, &json),))?;
+                    PyTuple::new(py, [PyString::intern(py, "ok").into_any(), frag])?
+                }
+                BodyOutcome::Fallback => {
+                    return inner
+                        .body_fallback
+                        .bind(py)
+                        .call1((bytes,))?
+                        .cast_into::<PyTuple>()
+                        .map_err(PyErr::from);
+                }
+                other => PyTuple::new(py, [PyString::intern(py, other.status()).into_any(), none])?,
+            };
+            Ok(pair)
+        })
+    }
+
+    /// (index, reason) of `rust`-plan patterns the Rust regex compiler refused.
+    fn demoted_patterns(&self) -> Vec<(usize, String)> {
+        self.inner.core.patterns.demoted.clone()
+    }
+
+    /// Whether this body would be handed to the reference (tests and benches).
+    fn body_needs_fallback(&self, py: Python<'_>, data: &[u8]) -> PyResult<bool> {
+        guarded(|| {
+            let inner = &self.inner;
+            let r = py.detach(|| {
+                let mut host = DetachedHost {
+                    patterns: &inner.py_patterns,
+                    err: None,
+                };
+                inner.core.capture_body(data, &mut host)
+            });
+            Ok(matches!(r, Ok(BodyOutcome::Fallback)))
+        })
+    }
+}
+
+/// Test hook: a Rust panic inside the same boundary guard `render` uses.
+#[pyfunction]
+fn _panic_for_tests() -> PyResult<()> {
+    guarded(|| -> PyResult<()> { panic!("forced by _panic_for_tests") })
+}
 
 #[pymodule]
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<Engine>()?;
+    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }
