@@ -313,3 +313,16 @@ def test_order_filters_then_enrichers_and_empty_pipeline() -> None:
     assert not AuditPipeline()
     event = make_event()
     assert AuditPipeline().run(event, INFO) == (event, INFO)
+
+
+def test_enricher_returning_none_keeps_event_and_its_mutations(internal: Capture) -> None:
+    # An enricher that mutates but forgets `return` must not drop audit events.
+    def forgetful(event: AuditEvent, level: int) -> None:
+        event.attributes["team"] = "red"
+
+    event = make_event()
+    out = AuditPipeline(enrichers=[forgetful]).run(event, INFO)
+    assert out == (event, INFO)
+    assert event.attributes["team"] == "red"
+    assert len(internal.records) == 1
+    assert "returned None instead of (event, level)" in internal.lines[0]

@@ -1,8 +1,9 @@
 """Filters and enrichers between an event's creation and its log record.
 
 Every form the documentation or the original accepts works (spec D4):
-- a callable `(event, level) -> (event, level) | None`: None drops the event, the
-  returned level is used, and the callable may add to `event.attributes`;
+- a callable `(event, level) -> (event, level) | None`: a filter returning None drops
+  the event (an enricher returning None keeps it, reported), the returned level is
+  used, and the callable may add to `event.attributes`;
 - the original's objects: `.filter(event) -> bool` and `.enrich(event) -> Mapping`;
 - a class of either kind (instantiated with no arguments) or a dotted path to one.
 An extension that raises or returns nonsense is skipped and reported (B2); the event
@@ -229,7 +230,12 @@ def _add(step: _Step, event: AuditEvent, additions: Mapping[Any, Any]) -> None:
 
 def _callable_result(step: _Step, result: object, event: AuditEvent, level: int) -> Outcome:
     if result is None:
-        return None
+        if step.kind == "filter":
+            return None
+        # Only filters may drop: an enricher that forgot its `return` must not silently
+        # lose every audit event. Its mutations are kept; the operator is told.
+        _failed(step, "returned None instead of (event, level)")
+        return event, level
     if isinstance(result, bool):
         return (event, level) if result else None
     if isinstance(result, tuple) and len(result) == 2:
