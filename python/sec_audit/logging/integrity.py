@@ -22,6 +22,7 @@ import re
 import secrets
 import threading
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from sec_audit.core.config import INTEGRITY_KEY_ID_RE, IntegrityConfig
@@ -41,6 +42,10 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 _STREAM = re.compile(r"[0-9a-f]{16}")
 # The two separator styles of the formatter: json.dumps defaults and compact=True.
 _DEFAULT = (", ", ": ")
+# seq never reaches 20 digits (a million lines a second for 300,000 years).
+_MAX_SEQ = 10**19
+# Lines remembered for re-sealing: enough for the handlers of one record.
+_RECENT = 16
 _COMPACT = (",", ":")
 
 
@@ -169,6 +174,10 @@ class IntegrityChain:
 
     Thread-safe; the lock covers numbering and linking only. A forked child starts a
     new stream (new id, seq 1): parent and child must never share a chain.
+
+    The same line sealed again soon after (one formatter shared by two handlers
+    formats each record twice) gets the same seal back, so every output carries the
+    whole chain instead of every other line.
     """
 
     def __init__(self, key: bytes | str, key_id: str = "k1") -> None:
@@ -176,6 +185,7 @@ class IntegrityChain:
         self.key_id = config.key_id
         self._key = config.secret
         self._lock = threading.Lock()
+        self._recent: OrderedDict[str, str] = OrderedDict()
         self._restart()
         _chains.add(self)
 
@@ -191,11 +201,18 @@ class IntegrityChain:
     def stream(self) -> str:
         return self._stream
 
+    def member_bytes(self, compact: bool) -> int:
+        """The most bytes `seal` adds to a line (for the formatter's size bound)."""
+        separators = _COMPACT if compact else _DEFAULT
+        widest = Seal(self._stream, _MAX_SEQ, self.key_id, "0" * 64, "0" * 64)
+        return len(separators[0]) + len(render_member(widest, separators))
+
     def _restart(self) -> None:
         self._pid = os.getpid()
         self._stream = secrets.token_hex(8)
         self._seq = 0
         self._prev = ""
+        self._recent.clear()
 
     def _after_fork(self) -> None:
         self._lock = threading.Lock()  # may have been held by another parent thread
@@ -212,14 +229,19 @@ class IntegrityChain:
         with self._lock:
             if self._pid != os.getpid():  # a fork Python did not see (os.register_at_fork)
                 self._restart()
+            sealed = self._recent.get(line)
+            if sealed is not None:
+                return sealed
             self._seq += 1
             seq, prev = self._seq, self._prev
             mac = compute_hmac(self._key, line, self._stream, seq, self.key_id, prev)
             self._prev = mac
-            stream = self._stream
-        return _insert(
-            line, render_member(Seal(stream, seq, self.key_id, prev, mac), separators), separators
-        )
+            member = render_member(Seal(self._stream, seq, self.key_id, prev, mac), separators)
+            sealed = _insert(line, member, separators)
+            self._recent[line] = sealed
+            if len(self._recent) > _RECENT:
+                self._recent.popitem(last=False)
+        return sealed
 
 
 _chains: weakref.WeakSet[IntegrityChain] = weakref.WeakSet()
