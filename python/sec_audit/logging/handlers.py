@@ -1,0 +1,471 @@
+"""Delivery handlers: a non-blocking queue in front of any handler, and RFC 5424 syslog.
+
+Stdout JSONL read by a collector stays the recommended path (docs/delivery.md); these
+are for when the process itself must ship lines without blocking requests on I/O.
+Neither handler ever raises into the application.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import queue
+import select
+import socket
+import ssl
+import sys
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from datetime import datetime, timezone
+from logging import NOTSET, Formatter, Handler, LogRecord, StreamHandler
+from typing import Any, Literal, TextIO
+
+from sec_audit.core.events import AuditEvent
+
+from . import diagnostics
+
+__all__ = ["QueuedJSONLHandler", "Rfc5424SyslogHandler"]
+
+QueuePolicy = Literal["block", "drop"]
+_POLICIES = ("block", "drop")
+# How often a producer blocked on a full queue checks that the writer thread lives.
+_LIVENESS_SECONDS = 0.5
+
+
+class _LineFormatter(Formatter):
+    """The target's formatter: the record already carries the finished line."""
+
+    def format(self, record: LogRecord) -> str:
+        return str(record.msg)
+
+
+class _FlushMarker:
+    __slots__ = ("done",)
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+
+
+_STOP = object()
+
+
+class QueuedJSONLHandler(Handler):
+    """Format in the calling thread, write from a background thread.
+
+    The record is formatted (scrubbed, bounded, sealed) in the caller, where it and
+    its context are current, and under one lock with the enqueue, so queue order is
+    format order (what an integrity chain needs). Only the finished line crosses the
+    bounded queue; a daemon thread hands it to `target` (default: a StreamHandler on
+    `stream`, else stdout), whose own formatter is replaced: it only writes.
+
+    `policy='block'` (default) is lossless: a producer waits while the queue is full.
+    `policy='drop'` never waits: a record that finds the queue full is not formatted
+    (so an integrity chain has no gap) and is counted in `dropped`, reported
+    (rate-limited) on `sec_audit.internal`. `flush()` waits until every line queued
+    before it is written; `close()` drains and stops; logging's atexit shutdown calls
+    both. After a fork the child starts its own writer thread on first use.
+    """
+
+    def __init__(
+        self,
+        target: Handler | None = None,
+        *,
+        stream: TextIO | None = None,
+        maxsize: int = 10000,
+        policy: QueuePolicy = "block",
+        level: int = NOTSET,
+    ) -> None:
+        if target is not None and stream is not None:
+            raise ValueError("give target or stream, not both")
+        if not isinstance(maxsize, int) or isinstance(maxsize, bool) or maxsize < 1:
+            raise ValueError(f"maxsize must be an int >= 1 (got {maxsize!r})")
+        if policy not in _POLICIES:
+            raise ValueError(f"policy must be 'block' or 'drop' (got {policy!r})")
+        super().__init__(level)
+        self._owns_target = target is None
+        self.target: Handler = (
+            target if target is not None else StreamHandler(stream if stream else sys.stdout)
+        )
+        self.target.setFormatter(_LineFormatter())
+        self.maxsize = maxsize
+        self.policy: QueuePolicy = policy
+        self.dropped = 0
+        # Serialises format + enqueue (not the handler lock: logging's shutdown holds
+        # that one while it flushes, and the writer thread may log back into us).
+        self._order = threading.Lock()
+        self._queue: queue.Queue[object] = queue.Queue(maxsize)
+        self._worker: threading.Thread | None = None
+        self._pid = os.getpid()
+        self._closed = False
+        _queued_handlers.add(self)
+
+    # -- the producer side ----------------------------------------------------------
+
+    def handle(self, record: LogRecord) -> LogRecord | bool:  # type: ignore[override]
+        # Handler.handle would take self.lock around emit; ordering uses self._order.
+        result = self.filter(record)
+        if isinstance(result, LogRecord):
+            record = result
+        if result:
+            self.emit(record)
+        return result
+
+    def emit(self, record: LogRecord) -> None:
+        on_worker = self._on_worker()
+        order = self._order  # _enqueue may replace it (a fork Python did not see)
+        # The writer thread (e.g. a target reporting a delivery failure) must never wait
+        # on a producer that is itself waiting for the writer.
+        if not order.acquire(blocking=not on_worker):
+            self._drop("the queue is busy with the writer thread's own record")
+            return
+        try:
+            self._enqueue(record, may_block=not on_worker)
+        except Exception:
+            self.handleError(record)
+        finally:
+            order.release()
+
+    def _enqueue(self, record: LogRecord, *, may_block: bool) -> None:
+        if self._closed:  # late records (after shutdown): write them directly
+            self._deliver(self._prepare(record))
+            return
+        self._ensure_worker()
+        if (self.policy == "drop" or not may_block) and self._queue.full():
+            self._drop(f"the queue is full ({self.maxsize} lines)")
+            return
+        item = self._prepare(record)
+        if not may_block or self.policy == "drop":
+            self._queue.put_nowait(item)  # room checked above; we are the only producer
+            return
+        while True:
+            try:
+                self._queue.put(item, timeout=_LIVENESS_SECONDS)
+                return
+            except queue.Full:
+                if not self._worker_alive():  # never wait on a thread that is gone
+                    self._deliver(item)
+                    return
+
+    def _prepare(self, record: LogRecord) -> LogRecord:
+        # A copy that carries the line as its message (as QueueHandler.prepare); the
+        # audit event stays on it for targets that read it (syslog's MSGID).
+        prepared = copy.copy(record)
+        prepared.msg = self.format(record)
+        prepared.args = None
+        prepared.exc_info = prepared.exc_text = prepared.stack_info = None
+        return prepared
+
+    def _drop(self, why: str) -> None:
+        self.dropped += 1
+        diagnostics.report(
+            "audit.queue_dropped",
+            f"QueuedJSONLHandler dropped a record: {why}; {self.dropped} dropped in total",
+        )
+
+    # -- the writer thread ----------------------------------------------------------
+
+    def _on_worker(self) -> bool:
+        return self._worker is not None and threading.current_thread() is self._worker
+
+    def _worker_alive(self) -> bool:
+        return self._worker is not None and self._worker.is_alive() and self._pid == os.getpid()
+
+    def _ensure_worker(self) -> None:
+        if self._pid != os.getpid():  # forked: the parent's thread and lines are not ours
+            self._after_fork()
+        if self._worker is None or not self._worker.is_alive():
+            self._worker = threading.Thread(
+                target=self._run, name="sec-audit-queue-writer", daemon=True
+            )
+            self._worker.start()
+
+    def _after_fork(self) -> None:
+        self._order = threading.Lock()
+        self._queue = queue.Queue(self.maxsize)
+        self._worker = None
+        self._pid = os.getpid()
+
+    def _run(self) -> None:
+        q = self._queue
+        while True:
+            item = q.get()
+            if item is _STOP:
+                return
+            if isinstance(item, _FlushMarker):
+                item.done.set()
+            elif isinstance(item, LogRecord):
+                self._deliver(item)
+
+    def _deliver(self, record: LogRecord) -> None:
+        try:
+            if record.levelno >= self.target.level:
+                self.target.handle(record)
+        except Exception:  # the target's own handleError normally catches first
+            self.handleError(record)
+
+    # -- flush and close ------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Wait until every line queued before this call is written, then flush the target."""
+        if self._worker_alive() and not self._on_worker():
+            marker = _FlushMarker()
+            with self._order:
+                self._queue.put(marker)
+            while not marker.done.wait(_LIVENESS_SECONDS):
+                if not self._worker_alive():
+                    break
+        self.target.flush()
+
+    def close(self) -> None:
+        with self._order:
+            if not self._closed:
+                self._closed = True
+                if self._worker_alive() and not self._on_worker():
+                    self._queue.put(_STOP)  # after every queued line
+                    self._worker.join()  # type: ignore[union-attr]
+                if self._owns_target:
+                    self.target.close()
+                else:
+                    self.target.flush()
+        super().close()
+
+
+_queued_handlers: weakref.WeakSet[QueuedJSONLHandler] = weakref.WeakSet()
+
+
+def _reset_queues_after_fork() -> None:
+    for handler in list(_queued_handlers):
+        handler._after_fork()
+
+
+# --- RFC 5424 syslog -------------------------------------------------------------------
+
+FACILITIES: dict[str, int] = {
+    "kern": 0,
+    "user": 1,
+    "mail": 2,
+    "daemon": 3,
+    "auth": 4,
+    "syslog": 5,
+    "lpr": 6,
+    "news": 7,
+    "uucp": 8,
+    "cron": 9,
+    "authpriv": 10,
+    "ftp": 11,
+    **{f"local{n}": 16 + n for n in range(8)},
+}
+Transport = Literal["udp", "tcp", "tls"]
+_TRANSPORTS = ("udp", "tcp", "tls")
+# Largest UDP payload over IPv4; a longer line cannot go as one datagram.
+MAX_UDP_BYTES = 65507
+# RFC 5424 field limits (printable US-ASCII, no spaces).
+_HOSTNAME_MAX, _APP_NAME_MAX, _PROCID_MAX, _MSGID_MAX = 255, 48, 128, 32
+_RETRY_FIRST, _RETRY_MAX = 1.0, 30.0
+
+
+def severity(levelno: int) -> int:
+    """Syslog severity of a logging level: crit, err, warning, info, debug."""
+    if levelno >= 50:
+        return 2
+    if levelno >= 40:
+        return 3
+    if levelno >= 30:
+        return 4
+    if levelno >= 20:
+        return 6
+    return 7
+
+
+def _readable(sock: socket.socket) -> bool:
+    if hasattr(select, "poll"):  # select.select cannot take descriptors >= FD_SETSIZE
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(0))
+    return bool(select.select([sock], [], [], 0)[0])
+
+
+def header_field(value: object, limit: int) -> str:
+    """A header field: printable US-ASCII without spaces, bounded; '-' when empty."""
+    text = "".join(ch if "!" <= ch <= "~" else "_" for ch in str(value)[:limit])
+    return text or "-"
+
+
+def rfc3339(created: float) -> str:
+    stamp = datetime.fromtimestamp(created, tz=timezone.utc)
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S.%f") + "Z"
+
+
+class Rfc5424SyslogHandler(Handler):
+    """Writes `<PRI>1 TIMESTAMP HOSTNAME APP-NAME PROCID MSGID - MSG` to a syslog server.
+
+    MSG is the formatted line (UTF-8, no BOM); MSGID is the audit event type. `udp`
+    sends one datagram per line; `tcp` and `tls` (RFC 5425) frame each message with
+    octet counting (RFC 6587: `LEN SP MSG`). A broken connection is reopened for the
+    next record (one immediate retry, so a restarted server loses nothing); while the
+    server stays unreachable, records are dropped with a rate-limited report on
+    `sec_audit.internal` and reconnects back off from 1 s to 30 s. Put it behind a
+    QueuedJSONLHandler so a slow network never blocks a request.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 514,
+        transport: Transport = "udp",
+        facility: str | int = "local0",
+        app_name: str = "sec-audit",
+        hostname: str | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+        *,
+        timeout: float = 5.0,
+        level: int = NOTSET,
+    ) -> None:
+        if transport not in _TRANSPORTS:
+            raise ValueError(f"transport must be 'udp', 'tcp' or 'tls' (got {transport!r})")
+        if isinstance(facility, str):
+            if facility not in FACILITIES:
+                raise ValueError(f"unknown syslog facility {facility!r}")
+            facility = FACILITIES[facility]
+        if not isinstance(facility, int) or not 0 <= facility <= 23:
+            raise ValueError(f"facility must be a name or an int 0-23 (got {facility!r})")
+        if ssl_context is not None and transport != "tls":
+            raise ValueError("ssl_context needs transport='tls'")
+        super().__init__(level)
+        self.host, self.port, self.transport = host, int(port), transport
+        self.facility = facility
+        self.app_name = header_field(app_name, _APP_NAME_MAX)
+        self.hostname = header_field(
+            hostname if hostname is not None else socket.gethostname(), _HOSTNAME_MAX
+        )
+        self.ssl_context = ssl_context
+        self.timeout = timeout
+        self.dropped = 0
+        self.clock: Callable[[], float] = time.monotonic
+        self._sock: Any = None
+        self._pid = os.getpid()
+        self._retry_at = 0.0
+        self._retry_delay = _RETRY_FIRST
+
+    # -- the message ----------------------------------------------------------------
+
+    def message(self, record: LogRecord) -> bytes:
+        """The RFC 5424 message for `record` (without transport framing)."""
+        pri = self.facility * 8 + severity(record.levelno)
+        event = getattr(record, "audit_event", None)
+        msgid = header_field(event.event_type, _MSGID_MAX) if isinstance(event, AuditEvent) else "-"
+        procid = header_field(os.getpid(), _PROCID_MAX)
+        head = f"<{pri}>1 {rfc3339(record.created)} {self.hostname} {self.app_name} {procid} {msgid} - "
+        return head.encode("ascii") + self.format(record).encode("utf-8", "surrogatepass")
+
+    def frame(self, message: bytes) -> bytes:
+        if self.transport == "udp":
+            return message
+        return b"%d %s" % (len(message), message)
+
+    # -- emit -----------------------------------------------------------------------
+
+    def emit(self, record: LogRecord) -> None:
+        try:
+            data = self.frame(self.message(record))
+        except Exception:
+            self.handleError(record)
+            return
+        if self.transport == "udp" and len(data) > MAX_UDP_BYTES:
+            self._lost(f"a {len(data)}-byte message does not fit a UDP datagram; use tcp", None)
+            return
+        try:
+            self._send(data)
+        except Exception as exc:  # OSError, ssl.SSLError, a resolver failure...
+            self._close_socket()
+            self._lost(f"cannot deliver to {self._where()}", exc)
+
+    def _send(self, data: bytes) -> None:
+        if self._pid != os.getpid():  # forked: the connection is the parent's
+            self._sock, self._pid = None, os.getpid()
+        reused = self._sock is not None
+        if reused and self._peer_closed():
+            self._close_socket()
+            reused = False
+        if self._sock is None:
+            self._connect()
+        try:
+            self._sock.sendall(data)
+        except OSError:
+            if not reused:
+                raise
+            # A connection that died since the last record: reopen once and resend.
+            self._close_socket()
+            self._connect()
+            self._sock.sendall(data)
+
+    def _connect(self) -> None:
+        now = self.clock()
+        if now < self._retry_at:
+            raise ConnectionError(f"reconnect backs off for {self._retry_at - now:.1f}s")
+        try:
+            if self.transport == "udp":
+                family, kind, proto, _, address = socket.getaddrinfo(
+                    self.host, self.port, type=socket.SOCK_DGRAM
+                )[0]
+                sock = socket.socket(family, kind, proto)
+                sock.connect(address)  # so ICMP errors surface on the next send
+            else:
+                sock = socket.create_connection((self.host, self.port), timeout=self.timeout)
+                if self.transport == "tls":
+                    context = self.ssl_context or ssl.create_default_context()
+                    sock = context.wrap_socket(sock, server_hostname=self.host)
+            sock.settimeout(self.timeout)
+        except Exception:
+            self._retry_at = now + self._retry_delay
+            self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX)
+            raise
+        self._sock = sock
+        self._retry_at, self._retry_delay = 0.0, _RETRY_FIRST
+
+    def _peer_closed(self) -> bool:
+        """A syslog server never sends: a readable stream socket means EOF or an error."""
+        if self.transport == "udp":
+            return False
+        try:
+            if not _readable(self._sock):
+                return False
+            self._sock.setblocking(False)
+            try:
+                return self._sock.recv(1) == b""
+            finally:
+                self._sock.settimeout(self.timeout)
+        except (BlockingIOError, ssl.SSLWantReadError):
+            return False  # e.g. a TLS 1.3 session ticket, not data
+        except (OSError, ValueError):
+            return True
+
+    def _close_socket(self) -> None:
+        sock, self._sock = self._sock, None
+        if sock is not None:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+    def _where(self) -> str:
+        return f"syslog {self.transport}://{self.host}:{self.port}"
+
+    def _lost(self, why: str, exc: BaseException | None) -> None:
+        self.dropped += 1
+        diagnostics.report(
+            "audit.syslog_undelivered",
+            f"{why}; {self.dropped} records dropped in total",
+            exc=exc,
+        )
+
+    def close(self) -> None:
+        with self.lock:  # type: ignore[union-attr]
+            self._close_socket()
+        super().close()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_queues_after_fork)
