@@ -313,6 +313,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def _feed_file(verifier: Verifier, path: str, stdin: TextIO) -> None:
     if path == "-":
         for number, text in enumerate(stdin, 1):
@@ -356,8 +360,9 @@ def main(argv: Sequence[str] | None = None, *, stdout: TextIO | None = None) -> 
                 f"{summary.lines} lines, key {', '.join(summary.key_ids)}",
                 file=out,
             )
-        status = "intact" if report.ok else f"BROKEN ({len(report.problems)} problems)"
-        print(f"{report.lines} lines in {len(report.streams)} streams: {status}", file=out)
+        status = "intact" if report.ok else f"BROKEN ({_plural(len(report.problems), 'problem')})"
+        counts = f"{_plural(report.lines, 'line')} in {_plural(len(report.streams), 'stream')}"
+        print(f"{counts}: {status}", file=out)
     return EXIT_OK if report.ok else EXIT_BROKEN
 
 
