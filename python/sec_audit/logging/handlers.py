@@ -442,13 +442,19 @@ class Rfc5424SyslogHandler(Handler):
         except (OSError, ValueError):
             return True
 
-    def _close_socket(self) -> None:
+    def _close_socket(self, *, graceful: bool = False) -> None:
         sock, self._sock = self._sock, None
-        if sock is not None:
-            try:
-                sock.close()
-            except OSError:
-                pass
+        if sock is None:
+            return
+        try:
+            if graceful and isinstance(sock, ssl.SSLSocket):
+                sock = sock.unwrap()  # close_notify: the server sees a clean end, not an error
+        except (OSError, ValueError):
+            pass
+        try:
+            sock.close()
+        except OSError:
+            pass
 
     def _where(self) -> str:
         return f"syslog {self.transport}://{self.host}:{self.port}"
@@ -463,7 +469,7 @@ class Rfc5424SyslogHandler(Handler):
 
     def close(self) -> None:
         with self.lock:  # type: ignore[union-attr]
-            self._close_socket()
+            self._close_socket(graceful=True)
         super().close()
 
 
