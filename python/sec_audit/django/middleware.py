@@ -62,7 +62,7 @@ def start(request: HttpRequest) -> RequestAudit | None:
                     return None
         audit = RequestAudit(runtime, request, perf_counter_ns(), get_context())
         if runtime.log_request_bodies:
-            audit.body = read_for_capture(runtime, request)
+            audit.keep_body(read_for_capture(runtime, request))
         return audit
     except Exception as exc:
         diagnostics.report("audit.context_prep_failed", "request not audited", exc=exc)
@@ -123,8 +123,9 @@ def _http_values(
     _part(values, "audit.user_failed", lambda: _user_fields(runtime, request))
     if runtime.drf_active:
         _part(values, "audit.drf_failed", lambda: drf_attributes(request))
-    if audit.body is not None:
-        _part(values, "audit.body_capture_failed", lambda: body_attributes(runtime, audit.body))
+    pending = audit.captured_body
+    if pending is not None:
+        _part(values, "audit.body_capture_failed", lambda: body_attributes(runtime, pending))
     if status >= 500:
         values["error.type"] = getattr(request, _ERROR_ATTR, None)
     return values
@@ -196,7 +197,7 @@ class AuditMiddleware:
         audit = start(request)
         if audit is None:
             return self.get_response(request)
-        token = set_context(audit.context)
+        token = set_context(audit)
         try:
             response = self.get_response(request)
         finally:
@@ -208,7 +209,7 @@ class AuditMiddleware:
         audit = start(request)
         if audit is None:
             return await self.get_response(request)  # type: ignore[misc]
-        token = set_context(audit.context)
+        token = set_context(audit)
         try:
             response = await self.get_response(request)  # type: ignore[misc]
         finally:

@@ -8,10 +8,14 @@ header. Nothing raises; a field that cannot be read is None (and then omitted).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
+from django.core.signals import setting_changed
+from django.http import HttpRequest
+from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import escape_uri_path
 
 from sec_audit.core.ip import Network, resolve_client_ip
@@ -65,6 +69,53 @@ def raw_host(request: Any) -> str | None:
     return _bounded(host, MAX_HOST_CHARS) if isinstance(host, str) and host else None
 
 
+# Host validation is Django's `get_host()` logic, memoised per raw host: the same few
+# hosts arrive again and again, and the check (pattern matching against ALLOWED_HOSTS)
+# costs more than the rest of the URL. Cleared whenever a setting it reads changes.
+_HOST_SETTINGS = frozenset(
+    {"ALLOWED_HOSTS", "DEBUG", "USE_X_FORWARDED_HOST", "USE_X_FORWARDED_PORT"}
+)
+
+
+_MAX_CACHED_KEY = 256  # longer (attacker-made) keys are computed, never cached
+
+
+def _host_allowed(host: str) -> bool:
+    return _host_allowed_cached(host) if len(host) <= _MAX_CACHED_KEY else _host_check(host)
+
+
+def _host_check(host: str) -> bool:
+    allowed = settings.ALLOWED_HOSTS
+    if settings.DEBUG and not allowed:
+        allowed = [".localhost", "127.0.0.1", "[::1]"]
+    domain, _ = split_domain_port(host)
+    return bool(domain) and validate_host(domain, allowed)
+
+
+_host_allowed_cached = lru_cache(maxsize=512)(_host_check)
+
+
+def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    if setting in _HOST_SETTINGS:
+        _host_allowed_cached.cache_clear()
+
+
+setting_changed.connect(_on_setting_changed, dispatch_uid="sec_audit.django.request.hosts")
+
+
+_STOCK_GET_HOST = HttpRequest.get_host
+
+
+def _checked_host(request: Any) -> str:
+    get_raw = getattr(request, "_get_raw_host", None)
+    if get_raw is None or type(request).get_host is not _STOCK_GET_HOST:
+        return str(request.get_host())  # a customised request class: use its own logic
+    host = get_raw()
+    if not _host_allowed(host):
+        raise DisallowedHost(host)
+    return str(host)
+
+
 def request_url(request: Any) -> tuple[str | None, str | None]:
     """(`url.full`, disallowed raw host).
 
@@ -76,7 +127,7 @@ def request_url(request: Any) -> tuple[str | None, str | None]:
     if path is None:
         return None, None
     try:
-        host = request.get_host()
+        host = _checked_host(request)
     except DisallowedHost:
         return None, raw_host(request)
     except Exception:  # a bare HttpRequest has no SERVER_NAME
@@ -88,18 +139,25 @@ def request_url(request: Any) -> tuple[str | None, str | None]:
     return f"{scheme}://{host}{escape_uri_path(path)}", None
 
 
+@lru_cache(maxsize=2048)
+def _resolved(
+    remote: str | None, forwarded: str | None, networks: tuple[Network, ...], count: int | None
+) -> str | None:
+    # A pure function of its inputs: addresses repeat, so parse each only once.
+    return resolve_client_ip(remote, forwarded, networks, count).address
+
+
 def client_address(request: Any, networks: Sequence[Network], count: int | None) -> str | None:
     meta = getattr(request, "META", None)
     if not meta:
         return None
     remote = meta.get("REMOTE_ADDR")
     forwarded = meta.get("HTTP_X_FORWARDED_FOR") if networks else None
-    return resolve_client_ip(
-        remote if isinstance(remote, str) else None,
-        forwarded if isinstance(forwarded, str) else None,
-        networks,
-        count,
-    ).address
+    remote = remote if isinstance(remote, str) else None
+    forwarded = forwarded if isinstance(forwarded, str) else None
+    if len(remote or "") > _MAX_CACHED_KEY or len(forwarded or "") > _MAX_CACHED_KEY:
+        return resolve_client_ip(remote, forwarded, networks, count).address
+    return _resolved(remote, forwarded, tuple(networks), count)
 
 
 def user_agent(request: Any) -> str | None:
