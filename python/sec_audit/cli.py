@@ -189,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     scrub.add_argument("--settings", metavar="MODULE", help="module holding SEC_AUDIT")
     scrub.add_argument("--compact", action="store_true", help="',' and ':' separators")
 
+    commands.add_parser(
+        "verify",
+        help="check integrity-sealed JSONL streams (see docs/delivery.md)",
+        add_help=False,
+    )
+
     loki = commands.add_parser("loki-init", help="write a local Loki + Alloy + Grafana stack")
     loki_cli.add_arguments(loki)
     return parser
@@ -203,7 +209,13 @@ def main(
 ) -> int:
     out = stdout if stdout is not None else sys.stdout
     err = stderr if stderr is not None else sys.stderr
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["verify"]:
+        # verify owns its whole argument list (keys, files, options).
+        from sec_audit.verify import main as verify_main
+
+        return verify_main(arguments[1:], stdout=out)
+    args = build_parser().parse_args(arguments)
     try:
         if args.command == "info":
             return _info(args, out)

@@ -437,3 +437,35 @@ def _no_leaked_loggers() -> Iterator[None]:
     for name in list(logging.root.manager.loggerDict):
         if name.startswith("tests.integrity."):
             logging.getLogger(name).handlers.clear()
+
+
+# -- wired through settings and the CLI --------------------------------------------
+
+
+def test_settings_turn_sealing_on_in_the_real_formatter_and_cli_verifies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from sec_audit.cli import main as cli_main
+
+    monkeypatch.setenv("AUDIT_HMAC_KEY", KEY.decode())
+    settings = {"logging": {"integrity": {"key_env": "AUDIT_HMAC_KEY"}}}
+    logger, stream = logger_with(JSONLLogFormatter(settings=settings))
+    for i in range(3):
+        assert emit_event(logger, event(i), logging.WARNING)
+    lines = stream.getvalue().splitlines()
+    assert [json.loads(line)["integrity"]["seq"] for line in lines] == [1, 2, 3]
+    path = tmp_path / "audit.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    out = io.StringIO()
+    assert cli_main(["verify", "--key-env", "AUDIT_HMAC_KEY", str(path)], stdout=out) == 0
+    # Delete the middle line: the CLI reports the gap and fails.
+    path.write_text("\n".join([lines[0], lines[2]]) + "\n")
+    out = io.StringIO()
+    assert cli_main(["verify", "--key-env", "AUDIT_HMAC_KEY", str(path)], stdout=out) == 1
+    assert "missing" in out.getvalue()
+
+
+def test_formatter_without_integrity_adds_no_member() -> None:
+    logger, stream = logger_with(JSONLLogFormatter())
+    assert emit_event(logger, event(), logging.WARNING)
+    assert "integrity" not in json.loads(stream.getvalue())

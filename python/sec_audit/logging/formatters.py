@@ -20,6 +20,7 @@ from sec_audit.core.events import AuditEvent
 from . import diagnostics
 from .degrade import shrink_line
 from .envelope import build_envelope, fallback_line, merged_attributes
+from .integrity import IntegrityChain
 
 __all__ = ["JSONLLogFormatter"]
 
@@ -67,17 +68,19 @@ class JSONLLogFormatter(logging.Formatter):
         self.compact = bool(compact)
         self.scope: dict[str, str] = {"name": scope_name, "version": __version__}
         self.max_record_bytes = limits.max_record_bytes
-        # Bytes that `finish()` adds to every line (e.g. an integrity member); the
-        # size bound keeps room for them.
-        self.reserved_bytes = 0
+        # Tamper evidence (spec section 4): `finish()` seals every line, fallbacks
+        # included; the size bound keeps room for the member it adds.
+        integrity = self.settings.logging.integrity
+        self.chain = IntegrityChain.from_config(integrity) if integrity is not None else None
+        self.reserved_bytes = self.chain.member_bytes(self.compact) if self.chain else 0
 
     @property
     def line_limit(self) -> int:
         return self.max_record_bytes - self.reserved_bytes
 
     def finish(self, line: str) -> str:
-        """Last step for every line, including fallbacks (a seam; identity here)."""
-        return line
+        """Last step for every line, including fallbacks: the integrity seal if on."""
+        return self.chain.seal(line) if self.chain is not None else line
 
     # -- the envelope ----------------------------------------------------------------
 
