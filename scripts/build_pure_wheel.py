@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import sys
-import tomllib
 import zipfile
 from pathlib import Path
+
+import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 SKIP_SUFFIXES = {".so", ".pyd", ".pyc", ".dll", ".dylib"}

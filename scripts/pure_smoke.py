@@ -29,8 +29,9 @@ forced = subprocess.run(
 )
 assert forced.returncode != 0 and EngineUnavailableError.__name__ in forced.stderr, forced.stderr
 
-import django  # noqa: E402
 from django.conf import settings  # noqa: E402
+
+import django  # noqa: E402
 
 settings.configure(
     DEBUG=False,
