@@ -77,8 +77,41 @@ pub struct Walk<'a, 'py> {
     sep: Separators,
     compact: bool,
     host: AttachedHost<'a, 'py>,
-    path: Vec<usize>,
+    path: Path,
     stack: Vec<Frame<'py>>,
+}
+
+/// The containers open from the root to here (identity): a short path is scanned, the
+/// part past `SHORT` lives in a set, so 100,000 open containers stay linear.
+#[derive(Default)]
+struct Path {
+    open: Vec<usize>,
+    deep: std::collections::HashSet<usize>,
+}
+
+const SHORT: usize = 32;
+
+impl Path {
+    #[inline]
+    fn contains(&self, oid: usize) -> bool {
+        let n = self.open.len();
+        self.open[..n.min(SHORT)].contains(&oid) || (n > SHORT && self.deep.contains(&oid))
+    }
+    #[inline]
+    fn push(&mut self, oid: usize) {
+        if self.open.len() >= SHORT {
+            self.deep.insert(oid);
+        }
+        self.open.push(oid);
+    }
+    #[inline]
+    fn pop(&mut self) -> Option<usize> {
+        let oid = self.open.pop()?;
+        if self.open.len() >= SHORT {
+            self.deep.remove(&oid);
+        }
+        Some(oid)
+    }
 }
 
 enum Next<'py> {
@@ -109,7 +142,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 patterns: &inner.py_patterns,
                 err: None,
             },
-            path: Vec::new(),
+            path: Path::default(),
             stack: Vec::new(),
         }
     }
@@ -358,7 +391,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         top: bool,
     ) -> bool {
         let oid = container.as_ptr() as usize;
-        if self.path.contains(&oid) {
+        if self.path.contains(oid) {
             self.out.extend_from_slice(Q_REDACTED);
             return false;
         }
@@ -493,8 +526,8 @@ impl<'a, 'py> Walk<'a, 'py> {
         } else {
             self.out.push(b']');
         }
-        debug_assert_eq!(self.path.last(), Some(&frame.oid));
-        self.path.pop();
+        let popped = self.path.pop();
+        debug_assert_eq!(popped, Some(frame.oid));
         if self.stack.last().is_some_and(|f| f.is_map) {
             self.finish_entry();
         }
