@@ -60,6 +60,22 @@ impl KeyMatcher {
             Some(d) => d,
             None => return false,
         };
+        // Short ASCII keys (nearly all of them) normalise on the stack.
+        if key.len() <= 64 && key.is_ascii() {
+            let mut buf = [0u8; 64];
+            let mut n = 0;
+            for &b in key {
+                if b.is_ascii_alphanumeric() {
+                    buf[n] = b.to_ascii_lowercase();
+                    n += 1;
+                }
+            }
+            let norm = &buf[..n];
+            if n == 0 || (!self.allow.is_empty() && self.allow.contains(norm)) {
+                return false;
+            }
+            return deny.is_match(norm);
+        }
         let mut buf: Vec<u8> = Vec::with_capacity(key.len());
         normalise_into(key, &mut buf);
         if buf.is_empty() || self.allow.contains(&buf) {

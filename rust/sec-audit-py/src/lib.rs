@@ -12,7 +12,7 @@ mod text;
 use host::DetachedHost;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
 use render::Walk;
 use sec_audit_engine::body::BodyOutcome;
 use sec_audit_engine::{EngineSpec, Limits, ScrubMode};
@@ -141,38 +141,32 @@ impl Engine {
     ) -> PyResult<Bound<'py, PyString>> {
         guarded(|| {
             let mut w = Walk::new(py, &self.inner, compact);
-            let sep = if compact {
-                (b"," as &[u8], b":" as &[u8])
-            } else {
-                (b", " as &[u8], b": " as &[u8])
-            };
             w.out.push(b'{');
-            let items = envelope.call_method0(pyo3::intern!(py, "items"))?;
-            for (index, item) in items.try_iter()?.enumerate() {
-                let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
-                if index > 0 {
-                    w.out.extend_from_slice(sep.0);
+            if envelope.is_exact_instance_of::<PyDict>() {
+                let mut pos: pyo3::ffi::Py_ssize_t = 0;
+                let mut first = true;
+                loop {
+                    let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+                    let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+                    // SAFETY: borrowed references, promoted to owned ones right away.
+                    let (key, value) = unsafe {
+                        if pyo3::ffi::PyDict_Next(envelope.as_ptr(), &mut pos, &mut k, &mut v) == 0
+                        {
+                            break;
+                        }
+                        (
+                            Bound::from_borrowed_ptr(py, k),
+                            Bound::from_borrowed_ptr(py, v),
+                        )
+                    };
+                    w.member(&key, &value, first)?;
+                    first = false;
                 }
-                let key_str = if key.is_exact_instance_of::<PyString>() {
-                    key.clone()
-                } else {
-                    key.str()?.into_any()
-                };
-                let kt = text::full_text(&key_str)?;
-                let kb = kt.bytes();
-                sec_audit_engine::json_writer::write_str(&mut w.out, kb);
-                w.out.extend_from_slice(sep.1);
-                let is_str_key = key.is_instance_of::<PyString>();
-                if is_str_key && kb == b"attributes" && w.is_mapping(&value)? {
-                    w.attributes(&value)?;
-                } else if is_str_key && (kb == b"attributes" || kb == b"body") {
-                    if value.is_instance_of::<PyString>() {
-                        w.body_string(&value)?;
-                    } else {
-                        w.value(&value, 1, true, true)?;
-                    }
-                } else {
-                    w.value(&value, 0, false, false)?;
+            } else {
+                let items = envelope.call_method0(pyo3::intern!(py, "items"))?;
+                for (index, item) in items.try_iter()?.enumerate() {
+                    let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
+                    w.member(&key, &value, index == 0)?;
                 }
             }
             w.out.push(b'}');

@@ -79,6 +79,8 @@ pub struct Walk<'a, 'py> {
     host: AttachedHost<'a, 'py>,
     path: Path,
     stack: Vec<Frame<'py>>,
+    /// Entry lists of closed mappings, reused by the next ones.
+    pool: Vec<Vec<Entry>>,
 }
 
 /// The containers open from the root to here (identity): a short path is scanned, the
@@ -144,6 +146,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             },
             path: Path::default(),
             stack: Vec::new(),
+            pool: Vec::new(),
         }
     }
 
@@ -410,7 +413,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             top,
             index: 0,
             start,
-            entries: Vec::new(),
+            entries: self.pool.pop().unwrap_or_default(),
             suspicious,
             pending: (0, 0),
         });
@@ -443,6 +446,41 @@ impl<'a, 'py> Walk<'a, 'py> {
     ) -> PyResult<()> {
         self.emit(v, depth, scan, redact)?;
         self.run()
+    }
+
+    /// One envelope member (docs/engine.md, clarifications 1-2).
+    pub fn member(
+        &mut self,
+        key: &Bound<'py, PyAny>,
+        value: &Bound<'py, PyAny>,
+        first: bool,
+    ) -> PyResult<()> {
+        if !first {
+            self.out.extend_from_slice(self.sep.item);
+        }
+        let kp = key.as_ptr();
+        let is_str_key = unsafe { ffi::PyUnicode_Check(kp) } != 0;
+        let kt = if unsafe { ffi::PyUnicode_CheckExact(kp) } != 0 {
+            full_text(key)?
+        } else {
+            let s = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Str(kp))? };
+            let t = full_text(&s)?;
+            crate::text::Text::owned(s, t)
+        };
+        let kb = kt.bytes();
+        write_str(&mut self.out, kb);
+        self.out.extend_from_slice(self.sep.kv);
+        if is_str_key && kb == b"attributes" && self.is_mapping(value)? {
+            self.attributes(value)
+        } else if is_str_key && (kb == b"attributes" || kb == b"body") {
+            if unsafe { ffi::PyUnicode_Check(value.as_ptr()) } != 0 {
+                self.body_string(value)
+            } else {
+                self.value(value, 1, true, true)
+            }
+        } else {
+            self.value(value, 0, false, false)
+        }
     }
 
     /// A top-level `body` string: the string rule, no depth check.
@@ -517,7 +555,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     fn close(&mut self) {
-        let frame = self.stack.pop().expect("open frame");
+        let mut frame = self.stack.pop().expect("open frame");
         if frame.is_map {
             if frame.suspicious {
                 dedupe_entries(&mut self.out, frame.start, &frame.entries, self.sep);
@@ -526,6 +564,8 @@ impl<'a, 'py> Walk<'a, 'py> {
         } else {
             self.out.push(b']');
         }
+        frame.entries.clear();
+        self.pool.push(std::mem::take(&mut frame.entries));
         let popped = self.path.pop();
         debug_assert_eq!(popped, Some(frame.oid));
         if self.stack.last().is_some_and(|f| f.is_map) {
