@@ -48,7 +48,7 @@ RuleEventConsumer = Callable[[AuditEvent], Any]
 _lock = threading.RLock()
 _runtime: DjangoLoggingRuntime | None = None
 _settings: SecAuditSettings | None = None
-_engines: dict[tuple[int, str | None], Engine] = {}
+_engines: dict[tuple[int, str | None], tuple[SecAuditSettings, Engine]] = {}
 _consumers: list[RuleEventConsumer] = []
 _reset_listeners: list[Callable[[], None]] = []
 
@@ -67,18 +67,27 @@ def parsed_settings() -> SecAuditSettings:
 
 
 def shared_engine(config: SecAuditSettings, kind: str | None = None) -> Engine:
-    """One compiled engine per parsed settings (shared by the runtime and the formatters)."""
+    """One compiled engine per parsed settings (shared by the runtime and the formatters).
+
+    The cache keeps the settings object alive beside its engine, so an id is never
+    reused for other settings while its entry exists.
+    """
     key = (id(config), kind)
     with _lock:
-        engine = _engines.get(key)
-        if engine is None:
-            cfg = EngineConfig.from_settings(config.core, config.logging.projection_limits)
-            try:
-                engine = build_engine(cfg, kind)
-            except AuditConfigurationError as exc:
-                raise ImproperlyConfigured(str(exc)) from exc
-            _engines[key] = engine
+        cached = _engines.get(key)
+        if cached is not None and cached[0] is config:
+            return cached[1]
+        engine = _compile(config, kind)
+        _engines[key] = (config, engine)
         return engine
+
+
+def _compile(config: SecAuditSettings, kind: str | None) -> Engine:
+    cfg = EngineConfig.from_settings(config.core, config.logging.projection_limits)
+    try:
+        return build_engine(cfg, kind)
+    except AuditConfigurationError as exc:
+        raise ImproperlyConfigured(str(exc)) from exc
 
 
 def package_installed(app: str, module: str) -> bool:
