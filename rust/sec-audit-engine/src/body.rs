@@ -740,3 +740,47 @@ impl Engine {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{EngineSpec, NoHost};
+
+    fn engine() -> Engine {
+        Engine::new(&EngineSpec {
+            sensitive_keys: vec!["password".into()],
+            detectors: vec!["aws_access_key_id".into()],
+            ..EngineSpec::default()
+        })
+        .unwrap()
+    }
+
+    fn run(data: &[u8]) -> BodyOutcome {
+        engine().capture_body(data, &mut NoHost).unwrap()
+    }
+
+    #[test]
+    fn statuses() {
+        assert_eq!(run(b""), BodyOutcome::Empty);
+        assert_eq!(run(b"{}"), BodyOutcome::Empty);
+        assert_eq!(run(b"[1]"), BodyOutcome::UnsupportedShape);
+        assert_eq!(run(b"{\"a\": 1,}"), BodyOutcome::InvalidJson);
+        assert_eq!(run(b"\xef\xbb\xbf{}"), BodyOutcome::InvalidJson);
+        assert_eq!(run(b"{\"a\": \"\x01\"}"), BodyOutcome::InvalidJson);
+        assert_eq!(run(&[b'['; 300]), BodyOutcome::TooDeep);
+        assert_eq!(run(b"{\"a\": 1, \"a\": 2}"), BodyOutcome::Fallback);
+        assert_eq!(run(b"{\"a\": \"\\ud800\"}"), BodyOutcome::Fallback);
+    }
+
+    #[test]
+    fn scrubs_and_formats() {
+        let out = run(b"{\"Password\":\"x\",\"k\":\"AKIAABCDEFGHIJKLMNOP\",\"n\":[-0,1.50,1e400,NaN],\"e\":\"\\u00e9\\ud83d\\ude00\"}");
+        let BodyOutcome::Ok(json) = out else {
+            panic!("{out:?}")
+        };
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"{"Password": "[REDACTED]", "k": "[REDACTED]", "n": [0, 1.5, "inf", "nan"], "e": "\u00e9\ud83d\ude00"}"#
+        );
+    }
+}
