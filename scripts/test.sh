@@ -28,7 +28,9 @@ step "pytest, native engine"
 SEC_AUDIT_ENGINE=native "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
 
 step "pytest, python reference engine"
-SEC_AUDIT_ENGINE=python "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
+# tests/parity compares both engines explicitly whatever SEC_AUDIT_ENGINE says, so it
+# ran in full above; everything else runs again with the Python engine as the default.
+SEC_AUDIT_ENGINE=python "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests --ignore=tests/parity
 
 step "pure-Python wheel in a fresh venv"
 bash scripts/pure_wheel_smoke.sh
