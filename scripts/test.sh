@@ -25,6 +25,8 @@ step "ruff"
 "$VENV/bin/ruff" check .
 
 step "pytest, native engine"
+# The native run must really run natively: fail loudly if the extension cannot load.
+"$VENV/bin/python" -c 'import sec_audit._native as n; from sec_audit.core.engine import active_engine_name as a; import os; os.environ["SEC_AUDIT_ENGINE"] = "native"; print("native engine:", n.__file__, "->", a())'
 SEC_AUDIT_ENGINE=native "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
 
 step "pytest, python reference engine"
