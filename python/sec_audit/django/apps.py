@@ -1,4 +1,4 @@
-"""`SecAuditConfig` (label `sec_audit_django`): checks, runtime, receivers."""
+"""`SecAuditConfig` (label `sec_audit_django`): checks, runtime, receivers, security hook."""
 
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ class SecAuditConfig(AppConfig):
         # required-but-missing DRF/auditlog does not: checks E004/E006 report it.
         get_runtime()
         from .logging import auth  # noqa: F401 - connects the auth receivers
+        from .security_hook import install
+
+        # Requests Django rejects as suspicious before AuditMiddleware runs (B4).
+        # Idempotent: a second ready() or install() adds no second handler.
+        install()
 
         if package_installed("auditlog", "auditlog"):
             from .logging import model

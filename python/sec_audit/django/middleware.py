@@ -49,6 +49,10 @@ __all__ = ["AuditMiddleware", "classify", "finish", "start"]
 # Set by process_exception on the request (a view exception is turned into a
 # response by Django before it reaches us, so this is the only place to see it).
 _ERROR_ATTR = "_sec_audit_error_type"
+# Set by security_hook: the SuspiciousOperation class Django answered with a 4xx.
+SUSPICIOUS_ATTR = "_sec_audit_suspicious"
+# Set once a request's HTTP event is written (here or by security_hook): one line each.
+WRITTEN_ATTR = "_sec_audit_written"
 
 
 def start(request: HttpRequest) -> RequestAudit | None:
@@ -98,7 +102,7 @@ def _part(values: dict[str, Any], reason: str, build: Callable[[], Any]) -> None
 
 
 def _http_values(
-    audit: RequestAudit, status: int, event_type: str, duration_ns: int
+    audit: RequestAudit, status: int, event_type: str, duration_ns: int | None
 ) -> dict[str, Any]:
     runtime = audit.runtime
     request = audit.request
@@ -128,6 +132,8 @@ def _http_values(
         _part(values, "audit.body_capture_failed", lambda: body_attributes(runtime, pending))
     if status >= 500:
         values["error.type"] = getattr(request, _ERROR_ATTR, None)
+    else:
+        values["error.type"] = getattr(request, SUSPICIOUS_ATTR, None)
     return values
 
 
@@ -168,6 +174,10 @@ def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
         if decision is None:
             return
         event_type, level = decision
+        request = audit.request
+        if getattr(request, WRITTEN_ATTR, False):  # security_hook wrote it already
+            return
+        setattr(request, WRITTEN_ATTR, True)
         values = _http_values(audit, status, event_type, duration_ns)
         runtime.record(make_event(event_type, runtime.schema_version, values), level)
     except Exception as exc:
