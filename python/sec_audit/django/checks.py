@@ -138,6 +138,39 @@ def _engine_check() -> list[Any]:
     ]
 
 
+def _security_hook_check() -> list[Any]:
+    """W009: Django's rejections of suspicious requests reach our security hook."""
+    from .security_hook import installed_handlers
+
+    problem = None
+    for name in ("django.security", "django.security.DisallowedHost"):
+        logger = logging.getLogger(name)
+        if logger.disabled:
+            problem = f"the '{name}' logger is disabled"
+        elif not logger.isEnabledFor(logging.ERROR):
+            level = logging.getLevelName(logger.getEffectiveLevel())
+            problem = f"the '{name}' logger drops ERROR records (effective level {level})"
+        else:
+            node: logging.Logger | None = logger
+            while node is not None and not installed_handlers(node):
+                node = node.parent if node.propagate else None  # type: ignore[assignment]
+            if node is None:
+                problem = f"the audit handler is not attached to '{name}'"
+        if problem:
+            break
+    if problem is None:
+        return []
+    return [
+        Warning(
+            "Requests Django rejects as suspicious before AuditMiddleware runs "
+            f"(DisallowedHost, RequestDataTooBig, ...) are not audited: {problem}.",
+            hint="Keep the 'django.security' loggers at ERROR or below, and call "
+            "sec_audit.django.security_hook.install() after reconfiguring logging.",
+            id="sec_audit.W009",
+        )
+    ]
+
+
 @register(Tags.security)
 def check_sec_audit(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[Any]:
     """All sec_audit checks; settings are parsed fresh (checks may run after changes)."""
@@ -160,4 +193,5 @@ def check_sec_audit(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> 
     else:
         messages.extend(_settings_checks(config))
     messages.extend(_engine_check())
+    messages.extend(_security_hook_check())
     return messages
