@@ -185,6 +185,20 @@ def main(argv: list[str] | None = None) -> int:
     missing = expected - set(kinds)
     if missing:
         problems.append(f"expected event types missing: {sorted(missing)}")
+    # The host-header attack is answered 400 by CommonMiddleware, before AuditMiddleware
+    # runs; the security hook must still audit it (B4), with the raw host.
+    host_attack = [
+        attrs
+        for attrs in (json.loads(ln).get("attributes", {}) for ln in lines if ln.startswith("{"))
+        if attrs.get("event_type") == "http.response.client_error"
+        and attrs.get("http.response.status_code") == 400
+        and attrs.get("http.request.header.host") == "evil.example"
+    ]
+    if len(host_attack) != 1:
+        problems.append(
+            f"expected one http.response.client_error 400 line for the host-header attack, "
+            f"got {len(host_attack)}"
+        )
     for problem in problems:
         print("FAIL:", problem, file=sys.stderr)
     if problems:
