@@ -104,18 +104,67 @@ def test_non_str_body_is_projected_as_an_attribute_value(make_engine: Make) -> N
     )
 
 
-def test_own_members_are_bounded_but_not_scrubbed(make_engine: Make) -> None:
+def test_own_members_are_verbatim_and_not_scrubbed(make_engine: Make) -> None:
     engine = make_engine(core={"sensitive_value_patterns": ["svc"]}, limits={"max_depth": 2})
-    env = {"resource": {"password": "svc", "deep": {"x": 1}}, "trace_id": "svc"}
+    env = {"resource": {"password": "svc", "deep": {"x": {"y": 1}}}, "trace_id": "svc"}
     assert engine.render(env, compact=True) == (
-        '{"resource":{"password":"svc","deep":{"x":"[TRUNCATED]"}},"trace_id":"svc"}'
+        '{"resource":{"password":"svc","deep":{"x":{"y":1}}},"trace_id":"svc"}'
     )
 
 
-def test_own_members_at_limit_one(make_engine: Make) -> None:
-    engine = make_engine(limits={"max_depth": 1, "max_string_length": 3})
-    assert engine.render({"severity_text": "INFO", "resource": {"a": "b"}}, compact=True) == (
-        '{"severity_text":"INF[TRUNCATED]","resource":{"a":"[TRUNCATED]"}}'
+ALL_AT_ONE = {
+    "max_depth": 1,
+    "max_mapping_entries": 1,
+    "max_sequence_length": 1,
+    "max_string_length": 1,
+    "max_attributes": 1,
+}
+
+
+def test_own_members_ignore_every_limit_at_one(make_engine: Make) -> None:
+    engine = make_engine(limits=ALL_AT_ONE)
+    env = envelope(event_type="http.response.client_error", password="x")
+    env["resource"] = {"service.name": "shop", "deployment.environment": "prod"}
+    assert engine.render(env, compact=True) == (
+        '{"timestamp":1700000000000000000,"observed_timestamp":1700000000000000001,'
+        '"severity_text":"WARN","severity_number":13,"body":"h[TRUNCATED]",'
+        '"resource":{"service.name":"shop","deployment.environment":"prod"},'
+        '"instrumentation_scope":{"name":"sec_audit.django","version":"0.2.0"},'
+        '"attributes":{"e[TRUNCATED]":"[TRUNCATED]","_truncated":"[TRUNCATED]"},'
+        '"event_name":"http.response.client_error"}'
+    )
+
+
+def test_own_members_keep_long_strings_keys_and_containers(make_engine: Make) -> None:
+    engine = make_engine(limits={"max_string_length": 5, "max_depth": 1})
+    long_key = "deployment.environment"
+    env = {
+        "severity_text": "WARNING",
+        "resource": {long_key: "production", "tags": ["a", "bb", "ccc", {"k": ["v"]}]},
+        "trace_id": "0123456789abcdef0123456789abcdef",
+    }
+    assert engine.render(env, compact=True) == (
+        '{"severity_text":"WARNING","resource":{"deployment.environment":"production",'
+        '"tags":["a","bb","ccc",{"k":["v"]}]},"trace_id":"0123456789abcdef0123456789abcdef"}'
+    )
+
+
+def test_own_members_keep_safety_rules(make_engine: Make) -> None:
+    import datetime
+
+    engine = make_engine(
+        core={"sensitive_keys": ["name"], "secret_detectors": "recommended"},
+        limits=ALL_AT_ONE,
+    )
+    resource: dict[str, Any] = {"service.name": "AKIAABCDEFGHIJKLMNOP", "raw": b"\x00"}
+    resource["self"] = resource
+    resource["when"] = datetime.date(2024, 1, 2)
+    resource["tags"] = {"a"}
+    resource["obj"] = object()
+    assert engine.render({"resource": resource}, compact=True) == (
+        '{"resource":{"service.name":"AKIAABCDEFGHIJKLMNOP","raw":"[REDACTED]",'
+        '"self":"[REDACTED]","when":"2024-01-02","tags":"<unserializable:builtins.set>",'
+        '"obj":"<unserializable:builtins.object>"}}'
     )
 
 

@@ -13,10 +13,18 @@ use sec_audit_engine::json_writer::{compact_separators, write_float, write_str};
 use sec_audit_engine::projection::{
     dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
 };
-use sec_audit_engine::{REDACTED, TRUNCATED, TRUNCATED_KEY};
+use sec_audit_engine::{Limits, REDACTED, TRUNCATED, TRUNCATED_KEY};
 
 const Q_REDACTED: &[u8] = b"\"[REDACTED]\"";
 const Q_TRUNCATED: &[u8] = b"\"[TRUNCATED]\"";
+
+const UNBOUNDED: Limits = Limits {
+    max_depth: usize::MAX,
+    max_mapping_entries: usize::MAX,
+    max_sequence_length: usize::MAX,
+    max_string_length: usize::MAX,
+    max_attributes: usize::MAX,
+};
 
 const KEY_EXEMPT: &[&[u8]] = &[
     b"event_type",
@@ -76,6 +84,10 @@ pub struct Walk<'a, 'py> {
     pub out: Vec<u8>,
     sep: Separators,
     compact: bool,
+    /// The limits in force: the engine's, or none at all while writing the envelope's
+    /// own members (`verbatim`: no truncation of strings or keys either).
+    limits: Limits,
+    verbatim: bool,
     host: AttachedHost<'a, 'py>,
     path: Path,
     stack: Vec<Frame<'py>>,
@@ -139,6 +151,8 @@ impl<'a, 'py> Walk<'a, 'py> {
                 DEFAULT_SEPARATORS
             },
             compact,
+            limits: inner.core.limits,
+            verbatim: false,
             host: AttachedHost {
                 py,
                 patterns: &inner.py_patterns,
@@ -159,6 +173,11 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// The string rule on a `str` (raw text of a subclass).
     fn string(&mut self, s: &Bound<'py, PyAny>, scan: bool) -> PyResult<()> {
+        if self.verbatim {
+            let text = full_text(s)?;
+            write_str(&mut self.out, text.bytes());
+            return Ok(());
+        }
         let (text, beyond) = window_text(s, self.inner.core.window_len())?;
         let core = &self.inner.core;
         if core
@@ -251,8 +270,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         scan: bool,
         redact: bool,
     ) -> PyResult<bool> {
-        let limits = &self.inner.core.limits;
-        if depth >= limits.max_depth {
+        if depth >= self.limits.max_depth {
             self.out.extend_from_slice(Q_TRUNCATED);
             return Ok(false);
         }
@@ -270,7 +288,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 } else if ffi::PyUnicode_CheckExact(p) != 0 {
                     self.string(&v, scan)?;
                 } else if ffi::PyDict_CheckExact(p) != 0 {
-                    let cap = self.inner.core.limits.max_mapping_entries;
+                    let cap = self.limits.max_mapping_entries;
                     return Ok(self.open(
                         Items::Dict(v.clone(), 0),
                         &v,
@@ -284,7 +302,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 } else if ffi::PyLong_CheckExact(p) != 0 {
                     self.write_int(&v, true)?;
                 } else if ffi::PyList_CheckExact(p) != 0 {
-                    let cap = self.inner.core.limits.max_sequence_length;
+                    let cap = self.limits.max_sequence_length;
                     return Ok(self.open(
                         Items::List(v.clone(), 0),
                         &v,
@@ -298,7 +316,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 } else if ffi::PyFloat_CheckExact(p) != 0 {
                     self.write_float(&v)?;
                 } else if ffi::PyTuple_CheckExact(p) != 0 {
-                    let cap = self.inner.core.limits.max_sequence_length;
+                    let cap = self.limits.max_sequence_length;
                     return Ok(self.open(
                         Items::Tuple(v.clone(), 0),
                         &v,
@@ -338,7 +356,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                             let items = v
                                 .call_method0(pyo3::intern!(self.py, "items"))?
                                 .try_iter()?;
-                            let cap = self.inner.core.limits.max_mapping_entries;
+                            let cap = self.limits.max_mapping_entries;
                             return Ok(self.open(
                                 Items::Iter(items),
                                 &v,
@@ -352,7 +370,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                         }
                         K_SEQUENCE => {
                             let items = v.try_iter()?;
-                            let cap = self.inner.core.limits.max_sequence_length;
+                            let cap = self.limits.max_sequence_length;
                             return Ok(self.open(
                                 Items::Iter(items),
                                 &v,
@@ -431,7 +449,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                     .try_iter()?,
             )
         };
-        let cap = self.inner.core.limits.max_attributes;
+        let cap = self.limits.max_attributes;
         self.open(items, attrs, true, cap, 0, true, true, true);
         self.run()
     }
@@ -479,7 +497,13 @@ impl<'a, 'py> Walk<'a, 'py> {
                 self.value(value, 1, true, true)
             }
         } else {
-            self.value(value, 0, false, false)
+            // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
+            self.limits = UNBOUNDED;
+            self.verbatim = true;
+            let r = self.value(value, 0, false, false);
+            self.limits = self.inner.core.limits;
+            self.verbatim = false;
+            r
         }
     }
 
@@ -651,7 +675,12 @@ impl<'a, 'py> Walk<'a, 'py> {
             self.out.extend_from_slice(sep.item);
         }
         let ks = self.out.len();
-        let cut = self.inner.core.write_key(&mut self.out, kb);
+        let cut = if self.verbatim {
+            write_str(&mut self.out, kb);
+            false
+        } else {
+            self.inner.core.write_key(&mut self.out, kb)
+        };
         let ke = self.out.len();
         self.out.extend_from_slice(sep.kv);
         let frame = self.stack.last_mut().expect("open frame");
@@ -661,7 +690,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
         if redact && !(top && KEY_EXEMPT.contains(&kb)) && self.inner.core.keys.is_sensitive(kb) {
             self.out
-                .extend_from_slice(if depth >= self.inner.core.limits.max_depth {
+                .extend_from_slice(if depth >= self.limits.max_depth {
                     Q_TRUNCATED
                 } else {
                     Q_REDACTED

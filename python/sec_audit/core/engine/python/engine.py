@@ -11,7 +11,7 @@ from ..patterns import plan_pattern
 from .body import BodyCapture
 from .json_writer import encode_str
 from .keys import KeyMatcher
-from .projection import Projector
+from .projection import Projector, verbatim_projector
 from .strings import StringRule
 
 if TYPE_CHECKING:
@@ -37,6 +37,7 @@ class PythonEngine:
         self._projector = Projector(
             limits, KeyMatcher(config.sensitive_keys, config.key_allowlist), self._strings
         )
+        self._verbatim = verbatim_projector()
         self._capture = BodyCapture(
             config.max_body_bytes, config.body_field_allowlist, self._project_body
         )
@@ -59,8 +60,9 @@ class PythonEngine:
                 else:
                     walk.value(value, 1, scan=True, redact=True)
             else:
-                # Our own members (timestamps, resource, scope...): bounded, not scrubbed.
-                walk.value(value, 0, scan=False, redact=False)
+                # Our own members (timestamps, severity, resource, scope, trace ids):
+                # verbatim, no limits and no scrubbing; cycles and markers still apply.
+                self._verbatim.walk(compact, out).value(value, 0, scan=False, redact=False)
         out.append("}")
         return walk.text()
 

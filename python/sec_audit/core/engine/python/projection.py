@@ -12,16 +12,19 @@ import decimal
 import enum
 import ipaddress
 import pathlib
+import sys
+import types
 import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ..detectors import DetectorSet
 from ..fragment import BodyFragment
 from .json_writer import compact_json, encode_float, encode_int, encode_str
 from .keys import KeyMatcher
 from .strings import REDACTED, TRUNCATED, StringRule
 
-__all__ = ["KEY_EXEMPT", "VALUE_EXEMPT", "Projector", "Walk"]
+__all__ = ["KEY_EXEMPT", "VALUE_EXEMPT", "Projector", "Walk", "verbatim_projector"]
 
 # Fix B1: our own top-level attributes are never key-redacted...
 KEY_EXEMPT = frozenset(
@@ -114,19 +117,35 @@ class Projector:
         self.keys = keys
         self.strings = strings
 
-    def walk(self, compact: bool) -> Walk:
-        return Walk(self, compact)
+    def walk(self, compact: bool, out: list[str] | None = None) -> Walk:
+        """A new output (or one more value appended to `out`, the chunks of another)."""
+        return Walk(self, compact, out)
+
+
+def verbatim_projector() -> Projector:
+    """The rules for the envelope's own members (docs/engine.md, clarification 1): the
+    same walk with every limit infinite, no value scanning and no key redaction, so
+    cycles, enum chains and the type rules (markers) still hold but nothing is cut."""
+    unbounded = sys.maxsize
+    limits = types.SimpleNamespace(
+        max_depth=unbounded,
+        max_mapping_entries=unbounded,
+        max_sequence_length=unbounded,
+        max_attributes=unbounded,
+    )
+    strings = StringRule((), DetectorSet(()), "value", unbounded)
+    return Projector(limits, KeyMatcher((), ()), strings)
 
 
 class Walk:
     """One output under construction: `out` chunks, the current path, the open frames."""
 
-    def __init__(self, rules: Projector, compact: bool) -> None:
+    def __init__(self, rules: Projector, compact: bool, out: list[str] | None = None) -> None:
         self.rules = rules
         self.compact = compact
         self.item_sep = "," if compact else ", "
         self.key_sep = ":" if compact else ": "
-        self.out: list[str] = []
+        self.out: list[str] = [] if out is None else out
         self._path: set[int] = set()
         self._stack: list[_Frame] = []
 
