@@ -55,18 +55,63 @@ pub fn decode_cp(s: &[u8], i: usize) -> (u32, usize) {
     }
 }
 
+/// Whether none of the 8 bytes of `w` needs an escape (all in 0x20..0x7F, none of `"`
+/// and `\\`). Exact: the "has a byte below n" / "has a zero byte" tricks never miss one.
+#[inline(always)]
+fn plain_word(w: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let below_space = w.wrapping_sub(0x20 * ONES) & !w;
+    let quote = w ^ (b'"' as u64 * ONES);
+    let backslash = w ^ (b'\\' as u64 * ONES);
+    let del = w ^ (0x7f * ONES);
+    let zeros = quote.wrapping_sub(ONES) & !quote
+        | backslash.wrapping_sub(ONES) & !backslash
+        | del.wrapping_sub(ONES) & !del;
+    (below_space | zeros | w) & HIGH == 0
+}
+
+/// Length of the leading run of `s` that needs no escape.
+#[inline]
+pub fn plain_prefix(s: &[u8]) -> usize {
+    let n = s.len();
+    let mut i = 0;
+    while i + 8 <= n {
+        let w = u64::from_le_bytes([
+            s[i],
+            s[i + 1],
+            s[i + 2],
+            s[i + 3],
+            s[i + 4],
+            s[i + 5],
+            s[i + 6],
+            s[i + 7],
+        ]);
+        if !plain_word(w) {
+            break;
+        }
+        i += 8;
+    }
+    while i < n && PLAIN[s[i] as usize] {
+        i += 1;
+    }
+    i
+}
+
 /// The escaped text of a string, without the quotes.
 pub fn write_str_body(out: &mut Vec<u8>, s: &[u8]) {
-    let mut start = 0;
-    let mut i = 0;
     let n = s.len();
+    let mut i = plain_prefix(s);
+    if i == n {
+        // The common case: nothing to escape, one copy.
+        out.extend_from_slice(s);
+        return;
+    }
+    out.reserve(n + 16);
+    let mut start = 0;
     while i < n {
-        let b = s[i];
-        if PLAIN[b as usize] {
-            i += 1;
-            continue;
-        }
         out.extend_from_slice(&s[start..i]);
+        let b = s[i];
         if b < 0x80 {
             match b {
                 b'"' => out.extend_from_slice(b"\\\""),
@@ -91,6 +136,7 @@ pub fn write_str_body(out: &mut Vec<u8>, s: &[u8]) {
             i += len;
         }
         start = i;
+        i += plain_prefix(&s[i..]);
     }
     out.extend_from_slice(&s[start..]);
 }
@@ -104,56 +150,96 @@ pub fn write_str(out: &mut Vec<u8>, s: &[u8]) {
 }
 
 /// A finite float as Python's `float.__repr__`: shortest round-trip digits, fixed
-/// notation for decimal exponents in [-4, 16), otherwise `d.ddde+XX`.
+/// notation for decimal exponents in [-4, 16), otherwise `d.ddde+XX`. No allocation:
+/// `ryu` gives the shortest digits, the layout is Python's.
 pub fn write_float(out: &mut Vec<u8>, x: f64) {
     debug_assert!(x.is_finite());
-    // `{:e}` gives the shortest round-trip digits: "-1.2345e-7", "1e16", "0e0".
-    let sci = format!("{:e}", x);
-    let bytes = sci.as_bytes();
-    let (neg, rest) = if bytes[0] == b'-' {
-        (true, &bytes[1..])
-    } else {
-        (false, bytes)
+    let mut buf = ryu::Buffer::new();
+    // ryu writes `[-]digits[.digits][e[-]exp]` (e.g. "1e16", "0.0001", "1.5e300").
+    let text = buf.format_finite(x).as_bytes();
+    let (neg, rest) = match text.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, text),
     };
-    let epos = rest.iter().position(|&c| c == b'e').unwrap_or(rest.len());
-    let mant = &rest[..epos];
-    let exp: i32 = std::str::from_utf8(&rest[epos + 1..])
-        .ok()
-        .and_then(|e| e.parse().ok())
-        .unwrap_or(0);
-    let mut digits: Vec<u8> = Vec::with_capacity(20);
-    for &c in mant {
-        if c != b'.' {
-            digits.push(c);
+    let mut digits = [0u8; 24];
+    let mut nd = 0usize;
+    // Digits before the decimal point (so the value is 0.DIGITS x 10^point).
+    let mut point: i32 = 0;
+    let mut seen_point = false;
+    let mut exp: i32 = 0;
+    let mut i = 0;
+    while i < rest.len() {
+        let c = rest[i];
+        match c {
+            b'0'..=b'9' => {
+                if nd == 0 && c == b'0' {
+                    // A leading zero: only moves the point.
+                    if seen_point {
+                        point -= 1;
+                    }
+                } else {
+                    digits[nd] = c;
+                    nd += 1;
+                    if !seen_point {
+                        point += 1;
+                    }
+                }
+            }
+            b'.' => seen_point = true,
+            b'e' | b'E' => {
+                let (eneg, etext) = match rest[i + 1..].split_first() {
+                    Some((b'-', t)) => (true, t),
+                    _ => (false, &rest[i + 1..]),
+                };
+                let mut e: i32 = 0;
+                for &d in etext {
+                    e = e * 10 + (d - b'0') as i32;
+                }
+                exp = if eneg { -e } else { e };
+                break;
+            }
+            _ => {}
         }
+        i += 1;
     }
     if neg {
         out.push(b'-');
     }
-    let nd = digits.len() as i32;
-    if !(-4..16).contains(&exp) {
+    while nd > 0 && digits[nd - 1] == b'0' {
+        nd -= 1;
+    }
+    if nd == 0 {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    let digits = &digits[..nd];
+    // Scientific exponent: the value is d.ddd x 10^sci.
+    let sci = point + exp - 1;
+    let nd = nd as i32;
+    if !(-4..16).contains(&sci) {
         out.push(digits[0]);
         if nd > 1 {
             out.push(b'.');
             out.extend_from_slice(&digits[1..]);
         }
         out.push(b'e');
-        out.push(if exp < 0 { b'-' } else { b'+' });
-        let a = exp.unsigned_abs();
-        if a < 10 {
-            out.push(b'0');
+        out.push(if sci < 0 { b'-' } else { b'+' });
+        let a = sci.unsigned_abs();
+        if a >= 100 {
+            out.push(b'0' + (a / 100) as u8);
         }
-        out.extend_from_slice(a.to_string().as_bytes());
-    } else if exp < 0 {
+        out.push(b'0' + (a / 10 % 10) as u8);
+        out.push(b'0' + (a % 10) as u8);
+    } else if sci < 0 {
         out.extend_from_slice(b"0.");
-        for _ in 0..(-exp - 1) {
+        for _ in 0..(-sci - 1) {
             out.push(b'0');
         }
-        out.extend_from_slice(&digits);
+        out.extend_from_slice(digits);
     } else {
-        let int_len = exp + 1;
+        let int_len = sci + 1;
         if nd <= int_len {
-            out.extend_from_slice(&digits);
+            out.extend_from_slice(digits);
             for _ in 0..(int_len - nd) {
                 out.push(b'0');
             }
@@ -219,6 +305,39 @@ mod tests {
         assert_eq!(f(5e-324), "5e-324");
         assert_eq!(f(1.7976931348623157e308), "1.7976931348623157e+308");
         assert_eq!(f(12345678901234567.0), "1.2345678901234568e+16");
+        assert_eq!(f(9999999999999998.0), "9999999999999998.0");
+        assert_eq!(f(1e-4), "0.0001");
+        assert_eq!(f(0.00012), "0.00012");
+        assert_eq!(f(1.5e-5), "1.5e-05");
+        assert_eq!(f(-2.5e-310), "-2.5e-310");
+        assert_eq!(f(1e100), "1e+100");
+        assert_eq!(f(1e22), "1e+22");
+        assert_eq!(f(100.0), "100.0");
+        assert_eq!(f(0.30000000000000004), "0.30000000000000004");
+        assert_eq!(f(2.0_f64.powi(60)), "1.152921504606847e+18");
+    }
+
+    #[test]
+    fn escape_fast_path_agrees_with_byte_loop() {
+        // Every byte value at every offset of a 17-byte string (SWAR chunk edges).
+        for b in 0u8..0x80 {
+            for at in 0..17 {
+                let mut s = vec![b'a'; 17];
+                s[at] = b;
+                let mut got = Vec::new();
+                write_str_body(&mut got, &s);
+                let mut want = Vec::new();
+                for &c in &s {
+                    if PLAIN[c as usize] {
+                        want.push(c);
+                    } else {
+                        write_str_body(&mut want, &[c]);
+                    }
+                }
+                assert_eq!(got, want, "byte {b:#x} at {at}");
+                assert_eq!(PLAIN[b as usize], plain_prefix(&s) == 17);
+            }
+        }
     }
 
     #[test]
