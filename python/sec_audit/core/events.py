@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any, Final
 
 __all__ = [
@@ -166,7 +166,74 @@ class AuditEvent:
             _check_ns(observed_timestamp_ns, "observed_timestamp_ns")
         set_field(self, "observed_timestamp_ns", observed_timestamp_ns)
 
+    @classmethod
+    def owned(
+        cls,
+        event_type: str,
+        schema_version: str,
+        body: str,
+        attributes: dict[str, Any],
+        timestamp_ns: int | None = None,
+    ) -> AuditEvent:
+        """An event that takes `attributes` as its own dict, without copying it.
+
+        For the audit layer's own hot path: `attributes` must be a new plain dict that
+        starts with `event_type` and `schema_version` (equal to the fields) and that
+        nobody else holds. The type fields are still checked; the values are not, as
+        in the constructor.
+        """
+        if type(attributes) is not dict or (
+            next(iter(attributes), None) != "event_type"
+            or attributes.get("event_type") != event_type
+            or attributes.get("schema_version") != schema_version
+        ):
+            return cls(event_type, schema_version, body, attributes, timestamp_ns)
+        if not (type(event_type) is str and event_type) or not (
+            type(schema_version) is str and schema_version
+        ):
+            return cls(event_type, schema_version, body, attributes, timestamp_ns)
+        if type(body) is not str:
+            _check_text(body, "body")
+        event = _new(cls)
+        _set_event_type(event, event_type)
+        _set_schema_version(event, schema_version)
+        _set_body(event, body)
+        _set_attributes(event, attributes)
+        _set_timestamp(
+            event,
+            time.time_ns() if timestamp_ns is None else _check_ns(timestamp_ns, "timestamp_ns"),
+        )
+        _set_observed(event, None)
+        return event
+
     def observed(self, ns: int | None = None) -> AuditEvent:
-        """A copy (with its own attributes dict) stamped with the observed time."""
-        stamp = time.time_ns() if ns is None else ns
-        return replace(self, observed_timestamp_ns=stamp)
+        """A copy (with its own attributes dict) stamped with the observed time.
+
+        The fields were checked when this event was made: the copy only copies them
+        (no second validation, no re-ordering of the attributes).
+        """
+        if ns is None:
+            ns = time.time_ns()
+        elif type(ns) is not int:
+            _check_ns(ns, "observed_timestamp_ns")
+        elif ns < 0:
+            _check_ns(ns, "observed_timestamp_ns")
+        event = _new(type(self))
+        _set_event_type(event, self.event_type)
+        _set_schema_version(event, self.schema_version)
+        _set_body(event, self.body)
+        _set_attributes(event, self.attributes.copy())
+        _set_timestamp(event, self.timestamp_ns)
+        _set_observed(event, ns)
+        return event
+
+
+# Slot writers that bypass the frozen `__setattr__` (fields are only set while an
+# event is being made, never after it is handed out).
+_new = object.__new__
+_set_event_type = AuditEvent.event_type.__set__  # type: ignore[attr-defined]
+_set_schema_version = AuditEvent.schema_version.__set__  # type: ignore[attr-defined]
+_set_body = AuditEvent.body.__set__  # type: ignore[attr-defined]
+_set_attributes = AuditEvent.attributes.__set__  # type: ignore[attr-defined]
+_set_timestamp = AuditEvent.timestamp_ns.__set__  # type: ignore[attr-defined]
+_set_observed = AuditEvent.observed_timestamp_ns.__set__  # type: ignore[attr-defined]
