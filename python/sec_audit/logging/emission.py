@@ -1,4 +1,4 @@
-"""Hand an audit event to stdlib logging: observed stamp, pipeline, `logger.log`.
+"""Hand an audit event to stdlib logging: observed stamp, pipeline, `logger.handle`.
 
 The formatter does the expensive part (one engine call) only for records a handler
 actually writes; here we add nothing but the observed time and the extensions'
@@ -56,7 +56,12 @@ def emit_event(
     level: int,
     pipeline: AuditPipeline | None = None,
 ) -> bool:
-    """Log `event` at `level` on `logger`; True when a record was handed to it."""
+    """Log `event` at `level` on `logger`; True when a record was handed to it.
+
+    The record is made by `logger.makeRecord` (so a custom record factory or Logger
+    class still applies) and passed to `logger.handle`, as `Logger.log` would, but
+    without `findCaller`'s stack walk: the caller is always this function.
+    """
     try:
         if not isinstance(level, int) or isinstance(level, bool):
             raise TypeError(f"level must be an int (got {type(level).__name__})")
@@ -71,15 +76,26 @@ def emit_event(
             if outcome is None:
                 return False
             event, level = outcome
+            if not logger.isEnabledFor(level):  # an extension lowered the level
+                return True
         extra: dict[str, Any] = {"audit_event": event, "audit_attributes": {}}
         trace = active_trace()
         if trace is not None:
             extra["audit_trace"] = trace
-        logger.log(level, event.body, extra=extra)
+        record = logger.makeRecord(
+            logger.name, level, _PATHNAME, _LINENO, event.body, (), None, _FUNC_NAME, extra
+        )
+        logger.handle(record)
         return True
     except Exception as exc:
         diagnostics.report("audit.emit_failed", "an audit event could not be emitted", exc=exc)
         return False
+
+
+# Where records say they come from (what `findCaller` would have found: this module).
+_PATHNAME = __file__
+_FUNC_NAME = emit_event.__name__
+_LINENO = emit_event.__code__.co_firstlineno
 
 
 class LoggingRuntime:
