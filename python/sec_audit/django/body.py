@@ -21,7 +21,7 @@ from sec_audit.logging import diagnostics
 if TYPE_CHECKING:
     from .runtime import DjangoLoggingRuntime
 
-__all__ = ["REPORTED_STATUSES", "TOO_LARGE", "body_attributes", "read_for_capture"]
+__all__ = ["REPORTED_STATUSES", "TOO_LARGE", "body_attributes", "capture", "read_for_capture"]
 
 TOO_LARGE = "too_large"
 # Statuses worth a `request.body.parse_status` attribute (the original's three, plus
@@ -65,15 +65,26 @@ def read_for_capture(runtime: DjangoLoggingRuntime, request: Any) -> bytes | str
     return data if isinstance(data, bytes) else None
 
 
-def body_attributes(runtime: DjangoLoggingRuntime, pending: bytes | str | None) -> dict[str, Any]:
-    """After the view, for a logged event: `request.body` or `request.body.parse_status`."""
-    if pending is None:
-        return {}
+def capture(runtime: DjangoLoggingRuntime, pending: bytes | str) -> tuple[Any, str | None]:
+    """After the view, for a logged event: (`request.body`, `request.body.parse_status`),
+    at most one of them set. `pending` is what `read_for_capture` kept (not None)."""
     if isinstance(pending, str):
-        return {"request.body.parse_status": pending}
+        return None, pending
     status, fragment = runtime.engine.capture_body(pending)
     if status == "ok" and isinstance(fragment, BodyFragment):
-        return {"request.body": fragment}
+        return fragment, None
     if status in REPORTED_STATUSES:
+        return None, status
+    return None, None
+
+
+def body_attributes(runtime: DjangoLoggingRuntime, pending: bytes | str | None) -> dict[str, Any]:
+    """`capture` as attributes: `request.body` or `request.body.parse_status` (or none)."""
+    if pending is None:
+        return {}
+    fragment, status = capture(runtime, pending)
+    if fragment is not None:
+        return {"request.body": fragment}
+    if status is not None:
         return {"request.body.parse_status": status}
     return {}

@@ -95,5 +95,16 @@ def ordered(values: Mapping[str, Any]) -> dict[str, Any]:
 _KNOWN: Final = frozenset(ATTRIBUTE_ORDER)
 
 
-def make_event(event_type: str, schema_version: str, values: Mapping[str, Any]) -> AuditEvent:
+def make_event(
+    event_type: str, schema_version: str, values: Mapping[str, Any], *, owned: bool = False
+) -> AuditEvent:
+    """The event for `values` (put in ATTRIBUTE_ORDER, None and '' dropped).
+
+    `owned=True` is the hot path's promise that `values` is already final: a new dict
+    that starts with `event_type` and `schema_version`, then the rest in
+    ATTRIBUTE_ORDER without None or '', held by nobody else. The event then takes it
+    as its attributes without reordering or copying.
+    """
+    if owned and type(values) is dict:
+        return AuditEvent.owned(event_type, schema_version, event_body(event_type), values)
     return AuditEvent(event_type, schema_version, event_body(event_type), ordered(values))

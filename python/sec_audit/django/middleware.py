@@ -22,7 +22,7 @@ from __future__ import annotations
 import random
 from collections.abc import Awaitable, Callable
 from time import perf_counter_ns
-from typing import Any
+from typing import Any, Final
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
@@ -31,10 +31,12 @@ from sec_audit.core.context import get_context, reset_context, set_context
 from sec_audit.logging import diagnostics
 
 from . import request as req
-from .body import body_attributes, read_for_capture
+from .body import capture as capture_body
+from .body import read_for_capture
 from .context import RequestAudit
 from .drf import drf_attributes
 from .events import (
+    ATTRIBUTE_ORDER,
     HTTP_CLIENT_ERROR,
     HTTP_REDIRECT,
     HTTP_SERVER_ERROR,
@@ -90,78 +92,144 @@ def classify(runtime: DjangoLoggingRuntime, status: int) -> tuple[str, int] | No
     return HTTP_REDIRECT if status >= 300 else HTTP_SUCCESS
 
 
-def _part(values: dict[str, Any], reason: str, build: Callable[[], Any]) -> None:
-    """Add one optional group of attributes; a failure costs that group, not the event."""
-    try:
-        result = build()
-    except Exception as exc:
-        diagnostics.report(reason, "attributes left out of an HTTP event", exc=exc)
-        return
-    if result:
-        values.update(result)
+def _lost(reason: str, exc: Exception) -> None:
+    """One optional group of attributes failed: it is left out, the event is kept."""
+    diagnostics.report(reason, "attributes left out of an HTTP event", exc=exc)
+
+
+def _present(value: Any) -> bool:
+    """Written unless None or '' (0 and False are kept), as `events.ordered`."""
+    return value is not None and not (isinstance(value, str) and not value)
 
 
 def _http_values(
     audit: RequestAudit, status: int, event_type: str, duration_ns: int | None
 ) -> dict[str, Any]:
+    """The HTTP event's attributes, final: identity first, then ATTRIBUTE_ORDER, None and
+    '' left out (so `make_event(..., owned=True)` takes the dict as it is).
+
+    One pass, no intermediate dicts: each optional group is read into locals under its
+    own guard (a failure costs that group and is reported), then the dict is written
+    once, in order. Groups are read in a fixed order (request fields, address, session,
+    route, user, DRF, body), which is also the order of their side effects.
+    """
     runtime = audit.runtime
     request = audit.request
     method = audit.method
-    outcome = outcome_of(event_type)
-    values: dict[str, Any] = {
-        "request_id": audit.request_id,
-        "http.request.method": method,
-        "http.response.status_code": status,
-        "action.name": "response",
-        "action.method": method,
-        "action.result": outcome,
-        "outcome": outcome,
-        "duration_ns": duration_ns,
-    }
-    _part(values, "audit.request_fields_failed", lambda: _request_fields(audit))
-    _part(values, "audit.address_failed", lambda: {"source.address": audit.source_address})
+    outcome = _OUTCOMES.get(event_type) or outcome_of(event_type)
+
+    try:
+        url = audit.url
+        path = audit.path
+        host = audit.disallowed_host
+        agent = req.user_agent(request)
+        query = None
+        redact_query = runtime.query_redactor
+        if redact_query is not None:
+            raw_query = request.META.get("QUERY_STRING")
+            if isinstance(raw_query, str) and raw_query:
+                query = redact_query(raw_query)
+    except Exception as exc:
+        _lost("audit.request_fields_failed", exc)
+        url = path = host = agent = query = None
+    try:
+        address = audit.source_address
+    except Exception as exc:
+        _lost("audit.address_failed", exc)
+        address = None
+    session_id = None
     if runtime.emit_session_id:
         # The session may hit the database: a failure there costs only session.id.
-        _part(values, "audit.session_failed", lambda: {"session.id": audit.session_id})
-    _part(values, "audit.route_failed", lambda: _route_fields(request))
-    _part(values, "audit.user_failed", lambda: _user_fields(runtime, request))
+        try:
+            session_id = audit.session_id
+        except Exception as exc:
+            _lost("audit.session_failed", exc)
+    try:
+        route, route_name = req.route_of(request)
+    except Exception as exc:
+        _lost("audit.route_failed", exc)
+        route = route_name = None
+    try:
+        # Read after the view, so users set by DRF/JWT authentication are seen.
+        user_id, user_name = req.user_identity(req.request_user(request), runtime.include_usernames)
+    except Exception as exc:
+        _lost("audit.user_failed", exc)
+        user_id = user_name = None
+    drf = None
     if runtime.drf_active:
-        _part(values, "audit.drf_failed", lambda: drf_attributes(request))
+        try:
+            drf = drf_attributes(request)
+        except Exception as exc:
+            _lost("audit.drf_failed", exc)
+    body = body_status = None
     pending = audit.captured_body
     if pending is not None:
-        _part(values, "audit.body_capture_failed", lambda: body_attributes(runtime, pending))
-    if status >= 500:
-        values["error.type"] = getattr(request, _ERROR_ATTR, None)
-    else:
-        values["error.type"] = getattr(request, SUSPICIOUS_ATTR, None)
-    return values
+        try:
+            body, body_status = capture_body(runtime, pending)
+        except Exception as exc:
+            _lost("audit.body_capture_failed", exc)
+    error_type = getattr(request, _ERROR_ATTR if status >= 500 else SUSPICIOUS_ATTR, None)
 
-
-def _request_fields(audit: RequestAudit) -> dict[str, Any]:
     values: dict[str, Any] = {
-        "url.full": audit.url,
-        "url.path": audit.path,
-        "http.request.header.host": audit.disallowed_host,
-        "user_agent.original": req.user_agent(audit.request),
+        "event_type": event_type,
+        "schema_version": runtime.schema_version,
     }
-    redact_query = audit.runtime.query_redactor
-    if redact_query is not None:
-        query = audit.request.META.get("QUERY_STRING")
-        if isinstance(query, str) and query:
-            values["url.query"] = redact_query(query)
+    request_id = audit.request_id
+    if _present(request_id):
+        values["request_id"] = request_id
+    if _present(session_id):
+        values["session.id"] = session_id
+    if _present(address):
+        values["source.address"] = address
+    if _present(method):
+        values["http.request.method"] = method
+    values["http.response.status_code"] = status
+    if _present(url):
+        values["url.full"] = url
+    if _present(path):
+        values["url.path"] = path
+    if _present(route):
+        values["http.route"] = route
+    if _present(route_name):
+        values["http.route_name"] = route_name
+    if _present(user_id):
+        values["user.id"] = user_id
+    if _present(user_name):
+        values["user.name"] = user_name
+    values["action.name"] = "response"
+    if _present(method):
+        values["action.method"] = method
+    if outcome:
+        values["action.result"] = outcome
+    if drf:
+        for key in _DRF_ORDER:
+            value = drf.get(key)
+            if _present(value):
+                values[key] = value
+    if body is not None:
+        values["request.body"] = body
+    if _present(body_status):
+        values["request.body.parse_status"] = body_status
+    if outcome:
+        values["outcome"] = outcome
+    if duration_ns is not None:
+        values["duration_ns"] = duration_ns
+    if _present(host):
+        values["http.request.header.host"] = host
+    if _present(query):
+        values["url.query"] = query
+    if _present(agent):
+        values["user_agent.original"] = agent
+    if _present(error_type):
+        values["error.type"] = error_type
     return values
 
 
-def _route_fields(request: HttpRequest) -> dict[str, Any]:
-    route, name = req.route_of(request)
-    return {"http.route": route, "http.route_name": name}
-
-
-def _user_fields(runtime: DjangoLoggingRuntime, request: HttpRequest) -> dict[str, Any]:
-    # Read after the view, so users set by DRF/JWT authentication are seen.
-    user = getattr(request, "user", None)
-    user_id, name = req.user_identity(user, runtime.include_usernames)
-    return {"user.id": user_id, "user.name": name}
+_OUTCOMES: Final = {
+    event_type: outcome_of(event_type)
+    for event_type, _ in (HTTP_SUCCESS, HTTP_REDIRECT, HTTP_CLIENT_ERROR, HTTP_SERVER_ERROR)
+}
+_DRF_ORDER: Final = tuple(key for key in ATTRIBUTE_ORDER if key.startswith("drf_"))
 
 
 def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
@@ -179,7 +247,7 @@ def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
             return
         setattr(request, WRITTEN_ATTR, True)
         values = _http_values(audit, status, event_type, duration_ns)
-        runtime.record(make_event(event_type, runtime.schema_version, values), level)
+        runtime.record(make_event(event_type, runtime.schema_version, values, owned=True), level)
     except Exception as exc:
         diagnostics.report("audit.response_record_failed", "HTTP event not written", exc=exc)
 
