@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import lru_cache
+from types import CodeType
 from typing import Any
 
 from django.conf import settings
@@ -17,6 +18,7 @@ from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.http.request import split_domain_port, validate_host
 from django.utils.encoding import escape_uri_path
+from django.utils.functional import SimpleLazyObject, empty
 
 from sec_audit.core.ip import Network, resolve_client_ip
 
@@ -31,6 +33,7 @@ __all__ = [
     "request_method",
     "request_path",
     "request_url",
+    "request_user",
     "route_of",
     "user_agent",
     "user_identity",
@@ -164,6 +167,72 @@ def user_agent(request: Any) -> str | None:
     meta = getattr(request, "META", None) or {}
     agent = meta.get("HTTP_USER_AGENT")
     return _bounded(agent, MAX_USER_AGENT_CHARS) if isinstance(agent, str) and agent else None
+
+
+_AUTH_HOOKS: tuple[Any, Any, Any, Any] | None = None  # see _stock_auth_hooks
+
+
+def _stock_auth_hooks() -> tuple[Any, Any, Any, Any]:
+    """(code of AuthenticationMiddleware's `lambda: get_user(request)`, the two stock
+    `get_user` functions it ends in, `SessionBase._get_session`), read once (the auth
+    middleware imports models, so not before the apps are ready); Nones if not found."""
+    global _AUTH_HOOKS
+    hooks = _AUTH_HOOKS
+    if hooks is None:
+        hooks = (None, None, None, None)
+        try:
+            from django.contrib import auth
+            from django.contrib.auth import middleware
+            from django.contrib.sessions.backends.base import SessionBase
+
+            for const in middleware.AuthenticationMiddleware.process_request.__code__.co_consts:
+                if isinstance(const, CodeType) and const.co_name == "<lambda>":
+                    hooks = (const, middleware.get_user, auth.get_user, SessionBase._get_session)
+                    break
+        except Exception:
+            pass
+        _AUTH_HOOKS = hooks
+    return hooks
+
+
+def request_user(request: Any) -> Any:
+    """`request.user`, or None when it can only be the anonymous user.
+
+    Django's AuthenticationMiddleware sets a lazy `request.user`; evaluating it loads
+    the session (and marks it accessed, which adds `Vary: Cookie` to the response) and
+    looks the user up. When nothing has evaluated it yet, the request carries no
+    session cookie and nothing has loaded the session, the stock lookup can only give
+    `AnonymousUser` (an empty session has no user id): skip it. Anything else (another
+    lazy factory, a patched `get_user`, a custom session class, a loaded session) is
+    evaluated as before.
+    """
+    user = getattr(request, "user", None)
+    if type(user) is not SimpleLazyObject:
+        return user
+    try:
+        if object.__getattribute__(user, "_wrapped") is not empty:
+            return user
+        setup = object.__getattribute__(user, "_setupfunc")
+        code, middleware_get_user, auth_get_user, get_session = _stock_auth_hooks()
+        if code is None or getattr(setup, "__code__", None) is not code:
+            return user
+        from django.contrib import auth
+        from django.contrib.auth import middleware
+
+        if middleware.get_user is not middleware_get_user or auth.get_user is not auth_get_user:
+            return user
+        if hasattr(request, "_cached_user"):
+            return user
+        session = request.session
+        if (
+            getattr(type(session), "_get_session", None) is not get_session
+            or session.session_key is not None
+            or hasattr(session, "_session_cache")
+        ):
+            return user
+    except Exception:
+        return user
+    return None
 
 
 def user_identity(user: Any, include_name: bool) -> tuple[str | None, str | None]:
