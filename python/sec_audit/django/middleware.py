@@ -116,7 +116,7 @@ def _http_values(
     runtime = audit.runtime
     request = audit.request
     method = audit.method
-    outcome = _OUTCOMES.get(event_type) or outcome_of(event_type)
+    outcome = _OUTCOMES[event_type] if event_type in _OUTCOMES else outcome_of(event_type)
 
     try:
         url = audit.url
@@ -170,34 +170,35 @@ def _http_values(
             _lost("audit.body_capture_failed", exc)
     error_type = getattr(request, _ERROR_ATTR if status >= 500 else SUSPICIOUS_ATTR, None)
 
+    # str-or-None values are tested for truth (None and '' are the omitted ones).
     values: dict[str, Any] = {
         "event_type": event_type,
         "schema_version": runtime.schema_version,
     }
     request_id = audit.request_id
-    if _present(request_id):
+    if request_id:
         values["request_id"] = request_id
-    if _present(session_id):
+    if session_id:
         values["session.id"] = session_id
-    if _present(address):
+    if address:
         values["source.address"] = address
-    if _present(method):
+    if method:
         values["http.request.method"] = method
     values["http.response.status_code"] = status
-    if _present(url):
+    if url:
         values["url.full"] = url
-    if _present(path):
+    if path:
         values["url.path"] = path
-    if _present(route):
+    if route:
         values["http.route"] = route
-    if _present(route_name):
+    if route_name:
         values["http.route_name"] = route_name
-    if _present(user_id):
+    if user_id:
         values["user.id"] = user_id
-    if _present(user_name):
+    if user_name:
         values["user.name"] = user_name
     values["action.name"] = "response"
-    if _present(method):
+    if method:
         values["action.method"] = method
     if outcome:
         values["action.result"] = outcome
@@ -208,19 +209,19 @@ def _http_values(
                 values[key] = value
     if body is not None:
         values["request.body"] = body
-    if _present(body_status):
+    if body_status:
         values["request.body.parse_status"] = body_status
     if outcome:
         values["outcome"] = outcome
     if duration_ns is not None:
         values["duration_ns"] = duration_ns
-    if _present(host):
+    if host:
         values["http.request.header.host"] = host
-    if _present(query):
+    if query:
         values["url.query"] = query
-    if _present(agent):
+    if agent:
         values["user_agent.original"] = agent
-    if _present(error_type):
+    if error_type is not None and _present(error_type):
         values["error.type"] = error_type
     return values
 

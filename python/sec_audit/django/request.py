@@ -139,7 +139,17 @@ def request_url(request: Any) -> tuple[str | None, str | None]:
         scheme = request.scheme
     except Exception:
         return None, None
-    return f"{scheme}://{host}{escape_uri_path(path)}", None
+    # `escape_uri_path` (urllib's quote) returns a path made only of its safe
+    # characters unchanged: skip the call for those (nearly all paths).
+    escaped = path if path.isascii() and not path.rstrip(_URI_SAFE) else escape_uri_path(path)
+    return f"{scheme}://{host}{escaped}", None
+
+
+# urllib.parse's always-safe characters plus the `safe` argument of Django's
+# `escape_uri_path`: exactly the characters `quote` leaves as they are.
+_URI_SAFE = (
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-~" + "/:@&+$,-_.!~*'()"
+)
 
 
 @lru_cache(maxsize=2048)
@@ -160,7 +170,9 @@ def client_address(request: Any, networks: Sequence[Network], count: int | None)
     forwarded = forwarded if isinstance(forwarded, str) else None
     if len(remote or "") > _MAX_CACHED_KEY or len(forwarded or "") > _MAX_CACHED_KEY:
         return resolve_client_ip(remote, forwarded, networks, count).address
-    return _resolved(remote, forwarded, tuple(networks), count)
+    if type(networks) is not tuple:
+        networks = tuple(networks)
+    return _resolved(remote, forwarded, networks, count)
 
 
 def user_agent(request: Any) -> str | None:
@@ -169,30 +181,41 @@ def user_agent(request: Any) -> str | None:
     return _bounded(agent, MAX_USER_AGENT_CHARS) if isinstance(agent, str) and agent else None
 
 
-_AUTH_HOOKS: tuple[Any, Any, Any, Any] | None = None  # see _stock_auth_hooks
+class _AuthHooks:
+    """What `request_user` compares against, read once (the auth middleware module
+    imports models, so not before the apps are ready)."""
 
+    __slots__ = (
+        "auth",
+        "auth_get_user",
+        "code",
+        "get_session",
+        "middleware",
+        "middleware_get_user",
+    )
 
-def _stock_auth_hooks() -> tuple[Any, Any, Any, Any]:
-    """(code of AuthenticationMiddleware's `lambda: get_user(request)`, the two stock
-    `get_user` functions it ends in, `SessionBase._get_session`), read once (the auth
-    middleware imports models, so not before the apps are ready); Nones if not found."""
-    global _AUTH_HOOKS
-    hooks = _AUTH_HOOKS
-    if hooks is None:
-        hooks = (None, None, None, None)
+    def __init__(self) -> None:
+        self.code: CodeType | None = None
         try:
             from django.contrib import auth
             from django.contrib.auth import middleware
             from django.contrib.sessions.backends.base import SessionBase
-
-            for const in middleware.AuthenticationMiddleware.process_request.__code__.co_consts:
-                if isinstance(const, CodeType) and const.co_name == "<lambda>":
-                    hooks = (const, middleware.get_user, auth.get_user, SessionBase._get_session)
-                    break
         except Exception:
-            pass
-        _AUTH_HOOKS = hooks
-    return hooks
+            return
+        self.auth: Any = auth
+        self.middleware: Any = middleware
+        # Django's `lambda: get_user(request)`, the `get_user` functions it ends in,
+        # and the session loading that decides what an unloaded session holds.
+        self.middleware_get_user = middleware.get_user
+        self.auth_get_user = auth.get_user
+        self.get_session = SessionBase._get_session
+        for const in middleware.AuthenticationMiddleware.process_request.__code__.co_consts:
+            if isinstance(const, CodeType) and const.co_name == "<lambda>":
+                self.code = const
+                break
+
+
+_auth_hooks: _AuthHooks | None = None
 
 
 def request_user(request: Any) -> Any:
@@ -206,26 +229,31 @@ def request_user(request: Any) -> Any:
     lazy factory, a patched `get_user`, a custom session class, a loaded session) is
     evaluated as before.
     """
+    global _auth_hooks
     user = getattr(request, "user", None)
     if type(user) is not SimpleLazyObject:
         return user
     try:
         if object.__getattribute__(user, "_wrapped") is not empty:
             return user
-        setup = object.__getattribute__(user, "_setupfunc")
-        code, middleware_get_user, auth_get_user, get_session = _stock_auth_hooks()
-        if code is None or getattr(setup, "__code__", None) is not code:
+        hooks = _auth_hooks
+        if hooks is None:
+            hooks = _auth_hooks = _AuthHooks()
+        code = hooks.code
+        if (
+            code is None
+            or getattr(object.__getattribute__(user, "_setupfunc"), "__code__", None) is not code
+        ):
             return user
-        from django.contrib import auth
-        from django.contrib.auth import middleware
-
-        if middleware.get_user is not middleware_get_user or auth.get_user is not auth_get_user:
-            return user
-        if hasattr(request, "_cached_user"):
+        if (
+            hooks.middleware.get_user is not hooks.middleware_get_user
+            or hooks.auth.get_user is not hooks.auth_get_user
+            or hasattr(request, "_cached_user")
+        ):
             return user
         session = request.session
         if (
-            getattr(type(session), "_get_session", None) is not get_session
+            getattr(type(session), "_get_session", None) is not hooks.get_session
             or session.session_key is not None
             or hasattr(session, "_session_cache")
         ):

@@ -20,6 +20,11 @@ from .pipeline import PROTECTED_KEYS
 __all__ = ["build_envelope", "fallback_line", "merged_attributes", "record_time_ns"]
 
 MALFORMED = EventType.MALFORMED_RECORD
+# The stdlib levels' severity numbers (others are computed).
+_SEVERITY: dict[object, int] = {
+    level: severity_number(level)
+    for level in (logging.DEBUG, logging.INFO, logging.WARNING, logging.ERROR, logging.CRITICAL)
+}
 _MINIMAL_SOURCE_CHARS = 256
 _MINIMAL_SCHEMA_CHARS = 64
 
@@ -62,11 +67,12 @@ def build_envelope(
     scope: dict[str, str],
 ) -> dict[str, Any]:
     observed = event.observed_timestamp_ns
+    levelno = record.levelno
     envelope: dict[str, Any] = {
         "timestamp": event.timestamp_ns,
         "observed_timestamp": record_time_ns(record) if observed is None else observed,
         "severity_text": record.levelname,
-        "severity_number": severity_number(record.levelno),
+        "severity_number": _SEVERITY.get(levelno) or severity_number(levelno),
         "body": event.body,
         "resource": {"service.name": service},
         "instrumentation_scope": scope,

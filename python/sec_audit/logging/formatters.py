@@ -89,13 +89,25 @@ class JSONLLogFormatter(logging.Formatter):
 
     def build_envelope(self, record: logging.LogRecord, event: AuditEvent) -> dict[str, Any]:
         additions = getattr(record, "audit_attributes", None)
-        if additions is not None and not isinstance(additions, Mapping):
+        if (
+            additions is not None
+            and type(additions) is not dict
+            and not isinstance(additions, Mapping)
+        ):
             diagnostics.report(
                 "audit.additions_ignored",
                 f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
             )
             additions = None
-        attributes = merged_attributes(event, additions)
+        attributes = event.attributes
+        # The usual record (no additions, identity attributes in place) is rendered
+        # from the event's own dict: the engine only reads it.
+        if (
+            additions
+            or attributes.get("event_type") is not event.event_type
+            or attributes.get("schema_version") is not event.schema_version
+        ):
+            attributes = merged_attributes(event, additions)
         return build_envelope(
             record, event, attributes, service=self.service_name(record), scope=self.scope
         )
