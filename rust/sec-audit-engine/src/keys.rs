@@ -2,7 +2,7 @@
 //! substring" (docs/engine.md, *Keys*).
 
 use crate::json_writer::decode_cp;
-use aho_corasick::AhoCorasick;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use std::collections::HashSet;
 
 /// `"".join(c for c in k.lower() if c in "a-z0-9")` over WTF-8 text. The only non-ASCII
@@ -46,7 +46,13 @@ impl KeyMatcher {
         let deny = if entries.is_empty() {
             None
         } else {
-            Some(AhoCorasick::new(&entries).expect("aho-corasick over short literals"))
+            Some(
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .prefilter(false)
+                    .build(&entries)
+                    .expect("aho-corasick over short literals"),
+            )
         };
         KeyMatcher {
             deny,

@@ -13,7 +13,7 @@ use host::DetachedHost;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
-use render::Walk;
+use render::{with_scratch, Scratch, Walk};
 use sec_audit_engine::body::BodyOutcome;
 use sec_audit_engine::{EngineSpec, Limits, ScrubMode};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,6 +27,10 @@ pub struct Inner {
     pub mapping_cls: Py<PyAny>,
     pub int_repr: Py<PyAny>,
     pub body_fallback: Py<PyAny>,
+    /// Some user pattern may be evaluated by Python (render takes references then).
+    pub host_patterns: bool,
+    /// Reused by `render`/`project` calls (render.rs).
+    pub scratch: std::sync::Mutex<Scratch>,
 }
 
 fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
@@ -121,6 +125,8 @@ impl Engine {
         Ok(Engine {
             inner: Inner {
                 core,
+                host_patterns: !patterns.is_empty(),
+                scratch: std::sync::Mutex::new(Scratch::shared()),
                 py_patterns: patterns.into_iter().map(|(_, p)| p).collect(),
                 classify,
                 fragment_cls,
@@ -140,37 +146,37 @@ impl Engine {
         compact: bool,
     ) -> PyResult<Bound<'py, PyString>> {
         guarded(|| {
-            let mut w = Walk::new(py, &self.inner, compact);
-            w.out.push(b'{');
-            if envelope.is_exact_instance_of::<PyDict>() {
-                let mut pos: pyo3::ffi::Py_ssize_t = 0;
-                let mut first = true;
-                loop {
-                    let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-                    let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-                    // SAFETY: borrowed references, promoted to owned ones right away.
-                    let (key, value) = unsafe {
-                        if pyo3::ffi::PyDict_Next(envelope.as_ptr(), &mut pos, &mut k, &mut v) == 0
+            with_scratch(&self.inner, |scratch| {
+                let mut w = Walk::new(py, &self.inner, scratch, compact);
+                w.push(b'{');
+                if envelope.is_exact_instance_of::<PyDict>() {
+                    let mut pos: pyo3::ffi::Py_ssize_t = 0;
+                    let mut first = true;
+                    loop {
+                        let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+                        let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
+                        // SAFETY: borrowed references; `member` owns them before any
+                        // Python code can run.
+                        if unsafe {
+                            pyo3::ffi::PyDict_Next(envelope.as_ptr(), &mut pos, &mut k, &mut v)
+                        } == 0
                         {
                             break;
                         }
-                        (
-                            Bound::from_borrowed_ptr(py, k),
-                            Bound::from_borrowed_ptr(py, v),
-                        )
-                    };
-                    w.member(&key, &value, first)?;
-                    first = false;
+                        w.member(k, v, first)?;
+                        first = false;
+                    }
+                } else {
+                    let items = envelope.call_method0(pyo3::intern!(py, "items"))?;
+                    for (index, item) in items.try_iter()?.enumerate() {
+                        let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
+                            item?.extract()?;
+                        w.member(key.as_ptr(), value.as_ptr(), index == 0)?;
+                    }
                 }
-            } else {
-                let items = envelope.call_method0(pyo3::intern!(py, "items"))?;
-                for (index, item) in items.try_iter()?.enumerate() {
-                    let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item?.extract()?;
-                    w.member(&key, &value, index == 0)?;
-                }
-            }
-            w.out.push(b'}');
-            Ok(ascii_str(py, &w.out))
+                w.push(b'}');
+                w.finish()
+            })
         })
     }
 
@@ -183,13 +189,11 @@ impl Engine {
         compact: bool,
     ) -> PyResult<Bound<'py, PyString>> {
         guarded(|| {
-            let mut w = Walk::new(py, &self.inner, compact);
-            if w.is_fragment(value)? {
-                w.fragment(value)?;
-            } else {
-                w.value(value, 1, true, true)?;
-            }
-            Ok(ascii_str(py, &w.out))
+            with_scratch(&self.inner, |scratch| {
+                let mut w = Walk::new(py, &self.inner, scratch, compact);
+                w.project(value)?;
+                w.finish()
+            })
         })
     }
 

@@ -2,22 +2,38 @@
 //! same algorithm as the reference's `projection.Walk`: an explicit stack of open
 //! containers (no recursion, so depth costs nothing but the bound), containers iterated
 //! lazily and abandoned at their cap, output written straight into one `Vec<u8>`.
+//!
+//! Speed (docs/performance.md, *Engine*):
+//! - the exact common types (`None`, `bool`, `str`, `int`, `float`, `dict`, `list`,
+//!   `tuple`) are handled through borrowed pointers, with no reference counting: no
+//!   Python code runs while one is in use. Anything that can run Python code (a
+//!   non-`str` key's `__str__`, `classify`, `isinstance` checks, value patterns run
+//!   by Python) first takes a strong reference; open containers hold one too;
+//! - the output buffer, the frame stack and the entry lists live in a [`Scratch`]
+//!   reused by the next call (behind the engine's mutex, `try_lock`: a concurrent or
+//!   re-entrant call simply uses a fresh one);
+//! - key decisions are memoised per engine by object identity ([`KeyMemo`]).
 
 use crate::host::AttachedHost;
-use crate::text::{full_text, window_text};
+use crate::text::{full_text, window_text, Text};
 use crate::Inner;
 use pyo3::ffi;
 use pyo3::prelude::*;
-use pyo3::types::{PyIterator, PyTuple};
+use pyo3::types::{PyIterator, PyString, PyTuple};
 use sec_audit_engine::json_writer::{compact_separators, write_float, write_str};
 use sec_audit_engine::projection::{
     dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
 };
 use sec_audit_engine::{Limits, REDACTED, TRUNCATED, TRUNCATED_KEY};
+use std::collections::HashSet;
+use std::sync::TryLockError;
+
+type Obj = *mut ffi::PyObject;
 
 const Q_REDACTED: &[u8] = b"\"[REDACTED]\"";
 const Q_TRUNCATED: &[u8] = b"\"[TRUNCATED]\"";
 
+/// The limits while writing the envelope's own members: none (clarification 1).
 const UNBOUNDED: Limits = Limits {
     max_depth: usize::MAX,
     max_mapping_entries: usize::MAX,
@@ -52,22 +68,133 @@ const K_MAPPING: i64 = 2;
 const K_MARKER: i64 = 3;
 const K_SEQUENCE: i64 = 4;
 
-enum Items<'py> {
-    /// An exact `dict`: `PyDict_Next`.
-    Dict(Bound<'py, PyAny>, ffi::Py_ssize_t),
-    /// An exact `list` or `tuple`: by index.
-    List(Bound<'py, PyAny>, ffi::Py_ssize_t),
-    Tuple(Bound<'py, PyAny>, ffi::Py_ssize_t),
-    /// Anything else: `iter(m.items())` or `iter(seq)`.
-    Iter(Bound<'py, PyIterator>),
+// Key decisions (the key text decides all of them).
+const F_SENSITIVE: u8 = 1;
+const F_KEY_EXEMPT: u8 = 2;
+const F_VALUE_EXEMPT: u8 = 4;
+/// A `str` key (or subclass) whose text is `attributes` / `body` (envelope level).
+const F_ATTRIBUTES: u8 = 8;
+const F_BODY: u8 = 16;
+
+fn key_flags(inner: &Inner, text: &[u8], is_str: bool) -> u8 {
+    let mut f = 0;
+    if inner.core.keys.is_sensitive(text) {
+        f |= F_SENSITIVE;
+    }
+    if KEY_EXEMPT.contains(&text) {
+        f |= F_KEY_EXEMPT;
+    }
+    if VALUE_EXEMPT.contains(&text) {
+        f |= F_VALUE_EXEMPT;
+    }
+    if is_str && text == b"attributes" {
+        f |= F_ATTRIBUTES;
+    }
+    if is_str && text == b"body" {
+        f |= F_BODY;
+    }
+    f
 }
 
-struct Frame<'py> {
-    items: Items<'py>,
+// --- the key memo ------------------------------------------------------------------------
+
+const MEMO_SLOTS: usize = 512;
+/// Longest memoised key JSON (quotes and escapes included).
+const MEMO_JSON: usize = 62;
+
+struct Slot {
+    /// A strong reference (so the address cannot be reused by another object), or null.
+    key: Obj,
+    flags: u8,
+    len: u8,
+    json: [u8; MEMO_JSON],
+}
+
+/// Decisions for exact `str` keys by identity: the quoted output key and its flags.
+/// Keys in code are the same interned objects on every event, so a hit costs one
+/// pointer comparison. Direct-mapped and bounded (`MEMO_SLOTS` short keys at most, a
+/// new key evicts the old one): attacker-chosen keys can churn it but never grow it.
+#[derive(Default)]
+pub struct KeyMemo {
+    /// Off for the fresh scratch of a concurrent call (nothing would reuse it).
+    enabled: bool,
+    slots: Vec<Slot>,
+}
+
+impl KeyMemo {
+    #[inline]
+    fn index(key: Obj) -> usize {
+        let addr = key as usize as u64;
+        ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 9)) as usize & (MEMO_SLOTS - 1)
+    }
+
+    #[inline]
+    fn get(&self, key: Obj) -> Option<&Slot> {
+        let slot = self.slots.get(Self::index(key))?;
+        (slot.key == key).then_some(slot)
+    }
+
+    /// Needs the GIL (reference counts).
+    fn put(&mut self, key: Obj, json: &[u8], flags: u8) {
+        if !self.enabled || json.len() > MEMO_JSON {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = (0..MEMO_SLOTS)
+                .map(|_| Slot {
+                    key: std::ptr::null_mut(),
+                    flags: 0,
+                    len: 0,
+                    json: [0; MEMO_JSON],
+                })
+                .collect();
+        }
+        let slot = &mut self.slots[Self::index(key)];
+        unsafe {
+            ffi::Py_IncRef(key);
+            if !slot.key.is_null() {
+                ffi::Py_DecRef(slot.key);
+            }
+        }
+        slot.key = key;
+        slot.flags = flags;
+        slot.len = json.len() as u8;
+        slot.json[..json.len()].copy_from_slice(json);
+    }
+}
+
+impl Drop for KeyMemo {
+    fn drop(&mut self) {
+        // The engine (or a call's fresh scratch) is dropped with the GIL held.
+        for slot in &self.slots {
+            if !slot.key.is_null() {
+                unsafe { ffi::Py_DecRef(slot.key) };
+            }
+        }
+    }
+}
+
+// --- scratch -----------------------------------------------------------------------------
+
+enum Kind {
+    /// An exact `dict`: `PyDict_Next`.
+    Dict,
+    /// An exact `list` / `tuple`: by index.
+    List,
+    Tuple,
+    /// Anything else: `iter(m.items())` or `iter(seq)` in `Frame::iter`.
+    Iter,
+}
+
+struct Frame {
+    /// Strong references: the container, and its iterator for `Kind::Iter`.
+    obj: Obj,
+    iter: Obj,
+    kind: Kind,
+    pos: ffi::Py_ssize_t,
     is_map: bool,
     cap: usize,
     depth: usize,
-    oid: usize,
     scan: bool,
     redact: bool,
     top: bool,
@@ -78,10 +205,62 @@ struct Frame<'py> {
     pending: (usize, usize),
 }
 
+/// What one call needs and the next can reuse: output buffer, frame stack, entry lists,
+/// the deep part of the cycle path, and the key memo.
+#[derive(Default)]
+pub struct Scratch {
+    out: Vec<u8>,
+    stack: Vec<Frame>,
+    pool: Vec<Vec<Entry>>,
+    deep: HashSet<usize>,
+    keys: KeyMemo,
+}
+
+impl Scratch {
+    /// The engine's own scratch (its key memo is on).
+    pub fn shared() -> Self {
+        let mut s = Scratch::default();
+        s.keys.enabled = true;
+        s
+    }
+}
+
+// SAFETY: the object pointers a `Scratch` holds between calls (the memo's strong
+// references; the stack is always empty then) are only used with the GIL held, and the
+// engine's mutex gives one call at a time exclusive access.
+unsafe impl Send for Scratch {}
+
+/// Past this, the output buffer is given back after the call.
+const KEEP_OUT: usize = 1 << 20;
+
+/// Run `f` with the engine's scratch, or a fresh one if it is in use (another thread
+/// while this one runs Python code, or a re-entrant call).
+pub fn with_scratch<R>(inner: &Inner, f: impl FnOnce(&mut Scratch) -> R) -> R {
+    let mut guard = match inner.scratch.try_lock() {
+        Ok(g) => g,
+        Err(TryLockError::Poisoned(p)) => {
+            inner.scratch.clear_poison();
+            p.into_inner()
+        }
+        Err(TryLockError::WouldBlock) => return f(&mut Scratch::default()),
+    };
+    let r = f(&mut guard);
+    if guard.out.capacity() > KEEP_OUT {
+        guard.out = Vec::new();
+    }
+    r
+}
+
+/// One path of the cycle check: containers past this depth also go into a set, so
+/// 100,000 open containers stay linear.
+const SHORT: usize = 32;
+
+// --- the walk ----------------------------------------------------------------------------
+
 pub struct Walk<'a, 'py> {
     py: Python<'py>,
     inner: &'a Inner,
-    pub out: Vec<u8>,
+    s: &'a mut Scratch,
     sep: Separators,
     compact: bool,
     /// The limits in force: the engine's, or none at all while writing the envelope's
@@ -89,62 +268,74 @@ pub struct Walk<'a, 'py> {
     limits: Limits,
     verbatim: bool,
     host: AttachedHost<'a, 'py>,
-    path: Path,
-    stack: Vec<Frame<'py>>,
-    /// Entry lists of closed mappings, reused by the next ones.
-    pool: Vec<Vec<Entry>>,
 }
 
-/// The containers open from the root to here (identity): a short path is scanned, the
-/// part past `SHORT` lives in a set, so 100,000 open containers stay linear.
-#[derive(Default)]
-struct Path {
-    open: Vec<usize>,
-    deep: std::collections::HashSet<usize>,
-}
-
-const SHORT: usize = 32;
-
-impl Path {
-    #[inline]
-    fn contains(&self, oid: usize) -> bool {
-        let n = self.open.len();
-        self.open[..n.min(SHORT)].contains(&oid) || (n > SHORT && self.deep.contains(&oid))
-    }
-    #[inline]
-    fn push(&mut self, oid: usize) {
-        if self.open.len() >= SHORT {
-            self.deep.insert(oid);
+impl Drop for Walk<'_, '_> {
+    fn drop(&mut self) {
+        // Normally empty; after an error, release what the open frames hold.
+        while let Some(frame) = self.s.stack.pop() {
+            unsafe {
+                ffi::Py_DecRef(frame.obj);
+                if !frame.iter.is_null() {
+                    ffi::Py_DecRef(frame.iter);
+                }
+            }
+            let mut entries = frame.entries;
+            entries.clear();
+            self.s.pool.push(entries);
         }
-        self.open.push(oid);
-    }
-    #[inline]
-    fn pop(&mut self) -> Option<usize> {
-        let oid = self.open.pop()?;
-        if self.open.len() >= SHORT {
-            self.deep.remove(&oid);
-        }
-        Some(oid)
+        self.s.deep.clear();
     }
 }
 
 enum Next<'py> {
     End,
-    Item(Bound<'py, PyAny>),
-    Pair(Bound<'py, PyAny>, Bound<'py, PyAny>),
+    /// Borrowed pointers, plus the owner when the iterator gave new references.
+    Item(Obj, Option<Bound<'py, PyAny>>),
+    Pair(Obj, Obj, Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>),
 }
 
+/// `None`, `bool`, exact `str`/`int`/`float`/`dict`/`list`/`tuple`: handling them runs
+/// no Python code.
 #[inline]
-fn is_ptr(o: &Bound<'_, PyAny>, p: *mut ffi::PyObject) -> bool {
-    o.as_ptr() == p
+fn is_exact_plain(v: Obj) -> bool {
+    unsafe {
+        v == ffi::Py_None()
+            || v == ffi::Py_True()
+            || v == ffi::Py_False()
+            || ffi::PyUnicode_CheckExact(v) != 0
+            || ffi::PyLong_CheckExact(v) != 0
+            || ffi::PyDict_CheckExact(v) != 0
+            || ffi::PyList_CheckExact(v) != 0
+            || ffi::PyFloat_CheckExact(v) != 0
+            || ffi::PyTuple_CheckExact(v) != 0
+    }
+}
+
+/// The UTF-8 buffer CPython keeps for a `str` (no copy for ASCII), or None (lone
+/// surrogates: the caller takes the slow path).
+#[inline]
+unsafe fn utf8<'x>(s: Obj) -> Option<&'x [u8]> {
+    let mut size: ffi::Py_ssize_t = 0;
+    let p = ffi::PyUnicode_AsUTF8AndSize(s, &mut size);
+    if p.is_null() {
+        ffi::PyErr_Clear();
+        return None;
+    }
+    Some(if size == 0 {
+        &[]
+    } else {
+        std::slice::from_raw_parts(p as *const u8, size as usize)
+    })
 }
 
 impl<'a, 'py> Walk<'a, 'py> {
-    pub fn new(py: Python<'py>, inner: &'a Inner, compact: bool) -> Self {
+    pub fn new(py: Python<'py>, inner: &'a Inner, s: &'a mut Scratch, compact: bool) -> Self {
+        s.out.clear();
         Walk {
             py,
             inner,
-            out: Vec::with_capacity(1024),
+            s,
             sep: if compact {
                 COMPACT_SEPARATORS
             } else {
@@ -158,10 +349,25 @@ impl<'a, 'py> Walk<'a, 'py> {
                 patterns: &inner.py_patterns,
                 err: None,
             },
-            path: Path::default(),
-            stack: Vec::new(),
-            pool: Vec::new(),
         }
+    }
+
+    /// The finished line as a Python `str`.
+    pub fn finish(&self) -> PyResult<Bound<'py, PyString>> {
+        let out = &self.s.out;
+        debug_assert!(out.is_ascii());
+        unsafe {
+            let o = ffi::PyUnicode_FromStringAndSize(
+                out.as_ptr() as *const std::os::raw::c_char,
+                out.len() as ffi::Py_ssize_t,
+            );
+            Ok(Bound::from_owned_ptr_or_err(self.py, o)?.cast_into_unchecked())
+        }
+    }
+
+    #[inline]
+    pub fn push(&mut self, b: u8) {
+        self.s.out.push(b);
     }
 
     fn host_err(&mut self) -> PyErr {
@@ -171,17 +377,29 @@ impl<'a, 'py> Walk<'a, 'py> {
             .unwrap_or_else(|| pyo3::exceptions::PyRuntimeError::new_err("value pattern failed"))
     }
 
-    /// The string rule on a `str` (raw text of a subclass).
-    fn string(&mut self, s: &Bound<'py, PyAny>, scan: bool) -> PyResult<()> {
+    // --- strings ---------------------------------------------------------------------
+
+    /// The string rule on a `str` (raw text of a subclass). `v` must stay alive: a
+    /// borrowed exact `str` (no Python code runs here unless value patterns go to
+    /// Python, and then a reference is taken) or an object the caller owns.
+    fn string(&mut self, v: Obj, scan: bool) -> PyResult<()> {
+        let text = match unsafe { utf8(v) } {
+            Some(t) => t,
+            None => return self.string_slow(v, scan),
+        };
         if self.verbatim {
-            let text = full_text(s)?;
-            write_str(&mut self.out, text.bytes());
+            write_str(&mut self.s.out, text);
             return Ok(());
         }
-        let (text, beyond) = window_text(s, self.inner.core.window_len())?;
+        // At most as many code points as bytes: a text this short is its own window.
+        if text.len() > self.inner.core.window_len() {
+            return self.string_slow(v, scan);
+        }
+        let _keep = (scan && self.inner.host_patterns)
+            .then(|| unsafe { Bound::from_borrowed_ptr(self.py, v) });
         let core = &self.inner.core;
         if core
-            .write_string(&mut self.out, text.bytes(), beyond, scan, &mut self.host)
+            .write_string(&mut self.s.out, text, false, scan, &mut self.host)
             .is_err()
         {
             return Err(self.host_err());
@@ -189,13 +407,34 @@ impl<'a, 'py> Walk<'a, 'py> {
         Ok(())
     }
 
+    /// Long texts (only the window is read) and texts with lone surrogates.
+    fn string_slow(&mut self, v: Obj, scan: bool) -> PyResult<()> {
+        let s = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        if self.verbatim {
+            let t = full_text(&s)?;
+            write_str(&mut self.s.out, t.bytes());
+            return Ok(());
+        }
+        let (text, beyond) = window_text(&s, self.inner.core.window_len())?;
+        let core = &self.inner.core;
+        if core
+            .write_string(&mut self.s.out, text.bytes(), beyond, scan, &mut self.host)
+            .is_err()
+        {
+            return Err(self.host_err());
+        }
+        Ok(())
+    }
+
+    // --- fragments -------------------------------------------------------------------
+
     pub fn fragment(&mut self, frag: &Bound<'py, PyAny>) -> PyResult<()> {
         let json = frag.getattr(pyo3::intern!(self.py, "json"))?;
         let text = full_text(&json)?;
         if self.compact {
-            compact_separators(&mut self.out, text.bytes());
+            compact_separators(&mut self.s.out, text.bytes());
         } else {
-            self.out.extend_from_slice(text.bytes());
+            self.s.out.extend_from_slice(text.bytes());
         }
         Ok(())
     }
@@ -208,7 +447,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         Ok(r == 1)
     }
 
-    pub fn is_mapping(&self, v: &Bound<'py, PyAny>) -> PyResult<bool> {
+    fn is_mapping(&self, v: &Bound<'py, PyAny>) -> PyResult<bool> {
         if unsafe { ffi::PyDict_CheckExact(v.as_ptr()) } != 0 {
             return Ok(true);
         }
@@ -219,172 +458,160 @@ impl<'a, 'py> Walk<'a, 'py> {
         Ok(r == 1)
     }
 
-    fn write_int(&mut self, v: &Bound<'py, PyAny>, exact: bool) -> PyResult<()> {
-        if exact {
-            let mut overflow: std::os::raw::c_int = 0;
-            let x = unsafe { ffi::PyLong_AsLongLongAndOverflow(v.as_ptr(), &mut overflow) };
-            if overflow == 0 {
-                if x == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
-                    return Err(PyErr::fetch(self.py));
-                }
-                let mut buf = itoa_buf(x);
-                self.out.extend_from_slice(buf.as_bytes_mut());
-                return Ok(());
+    // --- numbers ---------------------------------------------------------------------
+
+    fn int_exact(&mut self, v: Obj) -> PyResult<()> {
+        let mut overflow: std::os::raw::c_int = 0;
+        let x = unsafe { ffi::PyLong_AsLongLongAndOverflow(v, &mut overflow) };
+        if overflow == 0 {
+            if x == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
+                return Err(PyErr::fetch(self.py));
             }
-            let r =
-                unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Repr(v.as_ptr()))? };
-            let t = full_text(&r)?;
-            self.out.extend_from_slice(t.bytes());
+            let buf = itoa_buf(x);
+            self.s.out.extend_from_slice(buf.as_bytes());
             return Ok(());
         }
-        let r = self.inner.int_repr.bind(self.py).call1((v,))?;
+        // Beyond 64 bits: `int.__repr__` (raises past the int-digits limit).
+        let r = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Repr(v))? };
         let t = full_text(&r)?;
-        self.out.extend_from_slice(t.bytes());
+        self.s.out.extend_from_slice(t.bytes());
         Ok(())
     }
 
-    fn write_float(&mut self, v: &Bound<'py, PyAny>) -> PyResult<()> {
-        let x = unsafe { ffi::PyFloat_AsDouble(v.as_ptr()) };
+    fn float(&mut self, v: Obj) -> PyResult<()> {
+        let x = unsafe { ffi::PyFloat_AsDouble(v) };
         if x == -1.0 && unsafe { !ffi::PyErr_Occurred().is_null() } {
             return Err(PyErr::fetch(self.py));
         }
+        let out = &mut self.s.out;
         if x.is_nan() {
-            self.out.extend_from_slice(b"\"nan\"");
+            out.extend_from_slice(b"\"nan\"");
         } else if x.is_infinite() {
-            self.out.extend_from_slice(if x > 0.0 {
+            out.extend_from_slice(if x > 0.0 {
                 b"\"inf\"" as &[u8]
             } else {
                 b"\"-inf\""
             });
         } else {
-            write_float(&mut self.out, x);
+            write_float(out, x);
         }
         Ok(())
     }
 
+    // --- one value -------------------------------------------------------------------
+
     /// Write a scalar, or open a container frame. Returns whether a frame was opened.
-    pub fn emit(
+    /// `v` is borrowed: alive now; it is owned before any Python code runs.
+    #[inline]
+    pub fn emit(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
+        if depth >= self.limits.max_depth {
+            self.s.out.extend_from_slice(Q_TRUNCATED);
+            return Ok(false);
+        }
+        match self.emit_exact(v, depth, scan, redact)? {
+            Some(opened) => Ok(opened),
+            None => self.emit_other(v, depth, scan, redact),
+        }
+    }
+
+    /// The exact common types (None if `v` is not one).
+    #[inline]
+    fn emit_exact(
         &mut self,
-        value: &Bound<'py, PyAny>,
+        v: Obj,
         depth: usize,
         scan: bool,
         redact: bool,
-    ) -> PyResult<bool> {
-        if depth >= self.limits.max_depth {
-            self.out.extend_from_slice(Q_TRUNCATED);
-            return Ok(false);
+    ) -> PyResult<Option<bool>> {
+        unsafe {
+            if v == ffi::Py_None() {
+                self.s.out.extend_from_slice(b"null");
+            } else if ffi::PyUnicode_CheckExact(v) != 0 {
+                self.string(v, scan)?;
+            } else if ffi::PyLong_CheckExact(v) != 0 {
+                self.int_exact(v)?;
+            } else if v == ffi::Py_True() {
+                self.s.out.extend_from_slice(b"true");
+            } else if v == ffi::Py_False() {
+                self.s.out.extend_from_slice(b"false");
+            } else if ffi::PyDict_CheckExact(v) != 0 {
+                let cap = self.limits.max_mapping_entries;
+                return Ok(Some(self.open(v, Kind::Dict, true, cap, depth, scan, redact, false)));
+            } else if ffi::PyList_CheckExact(v) != 0 {
+                let cap = self.limits.max_sequence_length;
+                return Ok(Some(self.open(v, Kind::List, false, cap, depth, scan, redact, false)));
+            } else if ffi::PyFloat_CheckExact(v) != 0 {
+                self.float(v)?;
+            } else if ffi::PyTuple_CheckExact(v) != 0 {
+                let cap = self.limits.max_sequence_length;
+                return Ok(Some(self.open(v, Kind::Tuple, false, cap, depth, scan, redact, false)));
+            } else {
+                return Ok(None);
+            }
         }
-        let mut v = value.clone();
+        Ok(Some(false))
+    }
+
+    /// Subclasses and the rare types (steps 3-12 of docs/engine.md), with a strong
+    /// reference held throughout: Python code may run from here on.
+    fn emit_other(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
+        let mut cur = unsafe { Bound::from_borrowed_ptr(self.py, v) };
         let mut enums_seen: Vec<usize> = Vec::new();
         loop {
-            let p = v.as_ptr();
+            let p = cur.as_ptr();
+            if let Some(opened) = self.emit_exact(p, depth, scan, redact)? {
+                return Ok(opened);
+            }
             unsafe {
-                if p == ffi::Py_None() {
-                    self.out.extend_from_slice(b"null");
-                } else if p == ffi::Py_True() {
-                    self.out.extend_from_slice(b"true");
-                } else if p == ffi::Py_False() {
-                    self.out.extend_from_slice(b"false");
-                } else if ffi::PyUnicode_CheckExact(p) != 0 {
-                    self.string(&v, scan)?;
-                } else if ffi::PyDict_CheckExact(p) != 0 {
-                    let cap = self.limits.max_mapping_entries;
-                    return Ok(self.open(
-                        Items::Dict(v.clone(), 0),
-                        &v,
-                        true,
-                        cap,
-                        depth,
-                        scan,
-                        redact,
-                        false,
-                    ));
-                } else if ffi::PyLong_CheckExact(p) != 0 {
-                    self.write_int(&v, true)?;
-                } else if ffi::PyList_CheckExact(p) != 0 {
-                    let cap = self.limits.max_sequence_length;
-                    return Ok(self.open(
-                        Items::List(v.clone(), 0),
-                        &v,
-                        false,
-                        cap,
-                        depth,
-                        scan,
-                        redact,
-                        false,
-                    ));
-                } else if ffi::PyFloat_CheckExact(p) != 0 {
-                    self.write_float(&v)?;
-                } else if ffi::PyTuple_CheckExact(p) != 0 {
-                    let cap = self.limits.max_sequence_length;
-                    return Ok(self.open(
-                        Items::Tuple(v.clone(), 0),
-                        &v,
-                        false,
-                        cap,
-                        depth,
-                        scan,
-                        redact,
-                        false,
-                    ));
-                } else if ffi::PyLong_Check(p) != 0 {
-                    self.write_int(&v, false)?;
+                if ffi::PyLong_Check(p) != 0 {
+                    let r = self.inner.int_repr.bind(self.py).call1((&cur,))?;
+                    let t = full_text(&r)?;
+                    self.s.out.extend_from_slice(t.bytes());
                 } else if ffi::PyFloat_Check(p) != 0 {
-                    self.write_float(&v)?;
+                    self.float(p)?;
                 } else if ffi::PyUnicode_Check(p) != 0 {
-                    self.string(&v, scan)?;
+                    self.string(p, scan)?;
                 } else if ffi::PyBytes_Check(p) != 0 || ffi::PyByteArray_Check(p) != 0 {
-                    self.out.extend_from_slice(Q_REDACTED);
+                    self.s.out.extend_from_slice(Q_REDACTED);
                 } else {
-                    let r = self.inner.classify.bind(self.py).call1((&v,))?;
+                    let r = self.inner.classify.bind(self.py).call1((&cur,))?;
                     let r = r.cast_into::<PyTuple>().map_err(PyErr::from)?;
                     let kind: i64 = r.get_item(0)?.extract()?;
                     let payload = r.get_item(1)?;
                     match kind {
-                        K_TEXT => self.string(&payload, scan)?,
+                        K_TEXT => {
+                            if ffi::PyUnicode_Check(payload.as_ptr()) == 0 {
+                                return Err(pyo3::exceptions::PyTypeError::new_err(
+                                    "classify: text kind needs a str",
+                                ));
+                            }
+                            self.string(payload.as_ptr(), scan)?
+                        }
                         K_ENUM => {
                             let id = p as usize;
                             if enums_seen.contains(&id) {
-                                self.out.extend_from_slice(Q_REDACTED);
+                                self.s.out.extend_from_slice(Q_REDACTED);
                                 return Ok(false);
                             }
                             enums_seen.push(id);
-                            v = payload;
+                            cur = payload;
                             continue;
                         }
                         K_MAPPING => {
-                            let items = v
+                            let items = cur
                                 .call_method0(pyo3::intern!(self.py, "items"))?
                                 .try_iter()?;
                             let cap = self.limits.max_mapping_entries;
-                            return Ok(self.open(
-                                Items::Iter(items),
-                                &v,
-                                true,
-                                cap,
-                                depth,
-                                scan,
-                                redact,
-                                false,
-                            ));
+                            return Ok(self.open_iter(&cur, items, true, cap, depth, scan, redact));
                         }
                         K_SEQUENCE => {
-                            let items = v.try_iter()?;
+                            let items = cur.try_iter()?;
                             let cap = self.limits.max_sequence_length;
-                            return Ok(self.open(
-                                Items::Iter(items),
-                                &v,
-                                false,
-                                cap,
-                                depth,
-                                scan,
-                                redact,
-                                false,
-                            ));
+                            return Ok(self.open_iter(&cur, items, false, cap, depth, scan, redact));
                         }
                         K_MARKER => {
                             let t = full_text(&payload)?;
-                            write_str(&mut self.out, t.bytes());
+                            write_str(&mut self.s.out, t.bytes());
                         }
                         _ => {
                             return Err(pyo3::exceptions::PyRuntimeError::new_err(
@@ -398,12 +625,24 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
     }
 
+    // --- containers ------------------------------------------------------------------
+
+    #[inline]
+    fn on_path(&self, oid: usize) -> bool {
+        let stack = &self.s.stack;
+        let n = stack.len();
+        stack[..n.min(SHORT)].iter().any(|f| f.obj as usize == oid)
+            || (n > SHORT && self.s.deep.contains(&oid))
+    }
+
     /// Open a container (or write the cycle marker). Returns whether a frame was opened.
+    /// Takes a strong reference to `obj` (and owns `iter`, if not null).
     #[allow(clippy::too_many_arguments)]
-    fn open(
+    fn push_frame(
         &mut self,
-        items: Items<'py>,
-        container: &Bound<'py, PyAny>,
+        obj: Obj,
+        iter: Obj,
+        kind: Kind,
         is_map: bool,
         cap: usize,
         depth: usize,
@@ -411,159 +650,275 @@ impl<'a, 'py> Walk<'a, 'py> {
         redact: bool,
         top: bool,
     ) -> bool {
-        let oid = container.as_ptr() as usize;
-        if self.path.contains(oid) {
-            self.out.extend_from_slice(Q_REDACTED);
+        let oid = obj as usize;
+        if self.on_path(oid) {
+            self.s.out.extend_from_slice(Q_REDACTED);
+            if !iter.is_null() {
+                unsafe { ffi::Py_DecRef(iter) };
+            }
             return false;
         }
-        self.path.push(oid);
-        let start = self.out.len();
-        let suspicious = matches!(items, Items::Iter(_));
-        self.out.push(if is_map { b'{' } else { b'[' });
-        self.stack.push(Frame {
-            items,
+        unsafe { ffi::Py_IncRef(obj) };
+        if self.s.stack.len() >= SHORT {
+            self.s.deep.insert(oid);
+        }
+        let start = self.s.out.len();
+        let suspicious = matches!(kind, Kind::Iter);
+        self.s.out.push(if is_map { b'{' } else { b'[' });
+        let entries = self.s.pool.pop().unwrap_or_default();
+        self.s.stack.push(Frame {
+            obj,
+            iter,
+            kind,
+            pos: 0,
             is_map,
             cap,
             depth,
-            oid,
             scan,
             redact,
             top,
             index: 0,
             start,
-            entries: self.pool.pop().unwrap_or_default(),
+            entries,
             suspicious,
             pending: (0, 0),
         });
         true
     }
 
-    /// The attribute walk: depth 0, cap max_attributes, top-level exemptions.
-    pub fn attributes(&mut self, attrs: &Bound<'py, PyAny>) -> PyResult<()> {
-        let items = if unsafe { ffi::PyDict_CheckExact(attrs.as_ptr()) } != 0 {
-            Items::Dict(attrs.clone(), 0)
-        } else {
-            Items::Iter(
-                attrs
-                    .call_method0(pyo3::intern!(self.py, "items"))?
-                    .try_iter()?,
-            )
-        };
-        let cap = self.limits.max_attributes;
-        self.open(items, attrs, true, cap, 0, true, true, true);
-        self.run()
-    }
-
-    /// Project one value at `depth`.
-    pub fn value(
+    #[allow(clippy::too_many_arguments)]
+    #[inline]
+    fn open(
         &mut self,
-        v: &Bound<'py, PyAny>,
+        obj: Obj,
+        kind: Kind,
+        is_map: bool,
+        cap: usize,
         depth: usize,
         scan: bool,
         redact: bool,
-    ) -> PyResult<()> {
+        top: bool,
+    ) -> bool {
+        self.push_frame(
+            obj,
+            std::ptr::null_mut(),
+            kind,
+            is_map,
+            cap,
+            depth,
+            scan,
+            redact,
+            top,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn open_iter(
+        &mut self,
+        container: &Bound<'py, PyAny>,
+        items: Bound<'py, PyIterator>,
+        is_map: bool,
+        cap: usize,
+        depth: usize,
+        scan: bool,
+        redact: bool,
+    ) -> bool {
+        self.push_frame(
+            container.as_ptr(),
+            items.into_ptr(),
+            Kind::Iter,
+            is_map,
+            cap,
+            depth,
+            scan,
+            redact,
+            false,
+        )
+    }
+
+    // --- entry points ----------------------------------------------------------------
+
+    /// The attribute walk: depth 0, cap max_attributes, top-level exemptions.
+    fn attributes(&mut self, attrs: &Bound<'py, PyAny>) -> PyResult<()> {
+        let cap = self.limits.max_attributes;
+        if unsafe { ffi::PyDict_CheckExact(attrs.as_ptr()) } != 0 {
+            self.open(attrs.as_ptr(), Kind::Dict, true, cap, 0, true, true, true);
+        } else {
+            let items = attrs
+                .call_method0(pyo3::intern!(self.py, "items"))?
+                .try_iter()?;
+            self.push_frame(
+                attrs.as_ptr(),
+                items.into_ptr(),
+                Kind::Iter,
+                true,
+                cap,
+                0,
+                true,
+                true,
+                true,
+            );
+        }
+        self.run()
+    }
+
+    /// Project one value at `depth` (`v` alive for the call).
+    pub fn value(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<()> {
         self.emit(v, depth, scan, redact)?;
         self.run()
     }
 
-    /// One envelope member (docs/engine.md, clarifications 1-2).
-    pub fn member(
-        &mut self,
-        key: &Bound<'py, PyAny>,
-        value: &Bound<'py, PyAny>,
-        first: bool,
-    ) -> PyResult<()> {
-        if !first {
-            self.out.extend_from_slice(self.sep.item);
+    /// `project(value)`: a top-level attribute value (depth 1), no key exemptions.
+    pub fn project(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
+        if !is_exact_plain(value.as_ptr()) && self.is_fragment(value)? {
+            return self.fragment(value);
         }
-        let kp = key.as_ptr();
-        let is_str_key = unsafe { ffi::PyUnicode_Check(kp) } != 0;
-        let kt = if unsafe { ffi::PyUnicode_CheckExact(kp) } != 0 {
-            full_text(key)?
-        } else {
-            let s = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Str(kp))? };
-            let t = full_text(&s)?;
-            crate::text::Text::owned(s, t)
-        };
-        let kb = kt.bytes();
-        write_str(&mut self.out, kb);
-        self.out.extend_from_slice(self.sep.kv);
-        if is_str_key && kb == b"attributes" && self.is_mapping(value)? {
-            self.attributes(value)
-        } else if is_str_key && (kb == b"attributes" || kb == b"body") {
-            if unsafe { ffi::PyUnicode_Check(value.as_ptr()) } != 0 {
-                self.body_string(value)
-            } else {
-                self.value(value, 1, true, true)
-            }
-        } else {
-            // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
-            self.limits = UNBOUNDED;
-            self.verbatim = true;
-            let r = self.value(value, 0, false, false);
-            self.limits = self.inner.core.limits;
-            self.verbatim = false;
-            r
-        }
+        self.value(value.as_ptr(), 1, true, true)
     }
 
-    /// A top-level `body` string: the string rule, no depth check.
-    pub fn body_string(&mut self, v: &Bound<'py, PyAny>) -> PyResult<()> {
-        self.string(v, true)
+    /// One envelope member (docs/engine.md, clarifications 1-2). `k`/`v` borrowed from
+    /// the envelope.
+    pub fn member(&mut self, k: Obj, v: Obj, first: bool) -> PyResult<()> {
+        if !first {
+            self.s.out.extend_from_slice(self.sep.item);
+        }
+        // Python code may run below for anything but the plain types: own them first.
+        let key_plain = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
+        let _hold = (!key_plain || !is_exact_plain(v)).then(|| unsafe {
+            (
+                Bound::from_borrowed_ptr(self.py, k),
+                Bound::from_borrowed_ptr(self.py, v),
+            )
+        });
+        let (flags, _) = self.key(k, false)?;
+        self.s.out.extend_from_slice(self.sep.kv);
+        if flags & (F_ATTRIBUTES | F_BODY) != 0 {
+            let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+            if flags & F_ATTRIBUTES != 0 && self.is_mapping(&value)? {
+                return self.attributes(&value);
+            }
+            if unsafe { ffi::PyUnicode_Check(v) } != 0 {
+                // A `body` string: the string rule, no depth check.
+                return self.string(v, true);
+            }
+            return self.value(v, 1, true, true);
+        }
+        // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
+        self.limits = UNBOUNDED;
+        self.verbatim = true;
+        let r = self.value(v, 0, false, false);
+        self.limits = self.inner.core.limits;
+        self.verbatim = false;
+        r
     }
+
+    // --- keys ------------------------------------------------------------------------
+
+    /// Write the output key of `k` (truncated unless `verbatim` or not `truncate`).
+    /// Returns its flags and whether the output key may collide with another one (cut,
+    /// or not an exact `str`). `k` must be owned by the caller unless an exact `str`.
+    #[inline]
+    fn key(&mut self, k: Obj, truncate: bool) -> PyResult<(u8, bool)> {
+        let exact = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
+        if exact {
+            if let Some(slot) = self.s.keys.get(k) {
+                self.s.out.extend_from_slice(&slot.json[..slot.len as usize]);
+                return Ok((slot.flags, false));
+            }
+        }
+        self.key_slow(k, exact, truncate)
+    }
+
+    fn key_slow(&mut self, k: Obj, exact: bool, truncate: bool) -> PyResult<(u8, bool)> {
+        let is_str = exact || unsafe { ffi::PyUnicode_Check(k) } != 0;
+        let owner;
+        let text: Text<'py> = if is_str {
+            owner = unsafe { Bound::from_borrowed_ptr(self.py, k) };
+            full_text(&owner)?
+        } else {
+            let s = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Str(k))? };
+            let t = full_text(&s)?;
+            Text::owned(s, t)
+        };
+        let kb = text.bytes();
+        let flags = key_flags(self.inner, kb, is_str);
+        let ks = self.s.out.len();
+        let cut = if self.verbatim || !truncate {
+            write_str(&mut self.s.out, kb);
+            false
+        } else {
+            self.inner.core.write_key(&mut self.s.out, kb)
+        };
+        // Memoise short exact keys that no limit cuts (the same output in every mode).
+        if exact && kb.len() <= self.inner.core.limits.max_string_length {
+            let json = &self.s.out[ks..];
+            self.s.keys.put(k, json, flags);
+        }
+        Ok((flags, cut || !exact))
+    }
+
+    // --- the loop over open frames ---------------------------------------------------
 
     fn next(&mut self) -> PyResult<Next<'py>> {
         let py = self.py;
-        let frame = self.stack.last_mut().expect("open frame");
+        let frame = self.s.stack.last_mut().expect("open frame");
         unsafe {
-            match &mut frame.items {
-                Items::Dict(d, pos) => {
-                    let mut k: *mut ffi::PyObject = std::ptr::null_mut();
-                    let mut v: *mut ffi::PyObject = std::ptr::null_mut();
-                    if ffi::PyDict_Next(d.as_ptr(), pos, &mut k, &mut v) == 0 {
+            match frame.kind {
+                Kind::Dict => {
+                    let mut k: Obj = std::ptr::null_mut();
+                    let mut v: Obj = std::ptr::null_mut();
+                    if ffi::PyDict_Next(frame.obj, &mut frame.pos, &mut k, &mut v) == 0 {
                         return Ok(Next::End);
                     }
-                    Ok(Next::Pair(
-                        Bound::from_borrowed_ptr(py, k),
-                        Bound::from_borrowed_ptr(py, v),
-                    ))
+                    Ok(Next::Pair(k, v, None))
                 }
-                Items::List(l, i) => {
-                    if *i >= ffi::PyList_Size(l.as_ptr()) {
+                Kind::List => {
+                    if frame.pos >= ffi::PyList_Size(frame.obj) {
                         return Ok(Next::End);
                     }
-                    let item = ffi::PyList_GetItem(l.as_ptr(), *i);
-                    *i += 1;
-                    Ok(Next::Item(Bound::from_borrowed_ptr_or_err(py, item)?))
+                    let item = ffi::PyList_GetItem(frame.obj, frame.pos);
+                    if item.is_null() {
+                        return Err(PyErr::fetch(py));
+                    }
+                    frame.pos += 1;
+                    Ok(Next::Item(item, None))
                 }
-                Items::Tuple(t, i) => {
-                    if *i >= ffi::PyTuple_Size(t.as_ptr()) {
+                Kind::Tuple => {
+                    if frame.pos >= ffi::PyTuple_Size(frame.obj) {
                         return Ok(Next::End);
                     }
-                    let item = ffi::PyTuple_GetItem(t.as_ptr(), *i);
-                    *i += 1;
-                    Ok(Next::Item(Bound::from_borrowed_ptr_or_err(py, item)?))
+                    let item = ffi::PyTuple_GetItem(frame.obj, frame.pos);
+                    if item.is_null() {
+                        return Err(PyErr::fetch(py));
+                    }
+                    frame.pos += 1;
+                    Ok(Next::Item(item, None))
                 }
-                Items::Iter(it) => match it.next() {
-                    None => Ok(Next::End),
-                    Some(Err(e)) => Err(e),
-                    Some(Ok(item)) => {
-                        if frame.is_map {
-                            let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
-                            Ok(Next::Pair(k, v))
-                        } else {
-                            Ok(Next::Item(item))
+                Kind::Iter => {
+                    let is_map = frame.is_map;
+                    let item = ffi::PyIter_Next(frame.iter);
+                    if item.is_null() {
+                        if !ffi::PyErr_Occurred().is_null() {
+                            return Err(PyErr::fetch(py));
                         }
+                        return Ok(Next::End);
                     }
-                },
+                    let item = Bound::from_owned_ptr(py, item);
+                    if is_map {
+                        let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
+                        Ok(Next::Pair(k.as_ptr(), v.as_ptr(), Some((k, v))))
+                    } else {
+                        Ok(Next::Item(item.as_ptr(), Some(item)))
+                    }
+                }
             }
         }
     }
 
     fn run(&mut self) -> PyResult<()> {
-        while !self.stack.is_empty() {
-            let height = self.stack.len();
-            let is_map = self.stack[height - 1].is_map;
+        while let Some(frame) = self.s.stack.last() {
+            let height = self.s.stack.len();
+            let is_map = frame.is_map;
             let advanced = if is_map {
                 self.map_step()?
             } else {
@@ -571,7 +926,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             };
             if !advanced {
                 self.close();
-            } else if is_map && self.stack.len() == height {
+            } else if is_map && self.s.stack.len() == height {
                 self.finish_entry();
             }
         }
@@ -579,27 +934,36 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     fn close(&mut self) {
-        let mut frame = self.stack.pop().expect("open frame");
+        let mut frame = self.s.stack.pop().expect("open frame");
+        unsafe {
+            ffi::Py_DecRef(frame.obj);
+            if !frame.iter.is_null() {
+                ffi::Py_DecRef(frame.iter);
+            }
+        }
+        let out = &mut self.s.out;
         if frame.is_map {
             if frame.suspicious {
-                dedupe_entries(&mut self.out, frame.start, &frame.entries, self.sep);
+                dedupe_entries(out, frame.start, &frame.entries, self.sep);
             }
-            self.out.push(b'}');
+            out.push(b'}');
         } else {
-            self.out.push(b']');
+            out.push(b']');
         }
         frame.entries.clear();
-        self.pool.push(std::mem::take(&mut frame.entries));
-        let popped = self.path.pop();
-        debug_assert_eq!(popped, Some(frame.oid));
-        if self.stack.last().is_some_and(|f| f.is_map) {
+        self.s.pool.push(std::mem::take(&mut frame.entries));
+        if self.s.stack.len() >= SHORT {
+            self.s.deep.remove(&(frame.obj as usize));
+        }
+        if self.s.stack.last().is_some_and(|f| f.is_map) {
             self.finish_entry();
         }
     }
 
+    #[inline]
     fn finish_entry(&mut self) {
-        let end = self.out.len();
-        let frame = self.stack.last_mut().expect("open frame");
+        let end = self.s.out.len();
+        let frame = self.s.stack.last_mut().expect("open frame");
         let (ks, ke) = frame.pending;
         frame.entries.push(Entry {
             key_start: ks,
@@ -609,47 +973,50 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     fn seq_step(&mut self) -> PyResult<bool> {
-        let item = match self.next()? {
+        let (item, _hold) = match self.next()? {
             Next::End => return Ok(false),
-            Next::Item(i) => i,
+            Next::Item(i, hold) => (i, hold),
             Next::Pair(..) => unreachable!(),
         };
-        let frame = self.stack.last_mut().expect("open frame");
+        let sep = self.sep;
+        let frame = self.s.stack.last_mut().expect("open frame");
         if frame.index == frame.cap {
-            self.out.extend_from_slice(self.sep.item);
-            self.out.extend_from_slice(Q_TRUNCATED);
+            self.s.out.extend_from_slice(sep.item);
+            self.s.out.extend_from_slice(Q_TRUNCATED);
             return Ok(false);
         }
-        if frame.index > 0 {
-            self.out.extend_from_slice(self.sep.item);
-        }
+        let first = frame.index == 0;
         frame.index += 1;
         let (d, scan, redact) = (frame.depth + 1, frame.scan, frame.redact);
-        self.emit(&item, d, scan, redact)?;
+        if !first {
+            self.s.out.extend_from_slice(sep.item);
+        }
+        self.emit(item, d, scan, redact)?;
         Ok(true)
     }
 
     fn map_step(&mut self) -> PyResult<bool> {
-        let (key, value) = match self.next()? {
+        let (k, v, mut hold) = match self.next()? {
             Next::End => return Ok(false),
-            Next::Pair(k, v) => (k, v),
-            Next::Item(_) => unreachable!(),
+            Next::Pair(k, v, hold) => (k, v, hold),
+            Next::Item(..) => unreachable!(),
         };
         let sep = self.sep;
-        let frame = self.stack.last_mut().expect("open frame");
+        let frame = self.s.stack.last_mut().expect("open frame");
         if frame.index == frame.cap {
             // The overflow key, a literal; overwritten in place if present (dedupe).
+            let out = &mut self.s.out;
             if frame.index > 0 {
-                self.out.extend_from_slice(sep.item);
+                out.extend_from_slice(sep.item);
             }
-            let ks = self.out.len();
-            write_str(&mut self.out, TRUNCATED_KEY.as_bytes());
-            let ke = self.out.len();
-            self.out.extend_from_slice(sep.kv);
-            self.out.extend_from_slice(Q_TRUNCATED);
+            let ks = out.len();
+            write_str(out, TRUNCATED_KEY.as_bytes());
+            let ke = out.len();
+            out.extend_from_slice(sep.kv);
+            out.extend_from_slice(Q_TRUNCATED);
             frame.pending = (ks, ke);
             frame.suspicious = true;
-            let end = self.out.len();
+            let end = out.len();
             frame.entries.push(Entry {
                 key_start: ks,
                 key_end: ke,
@@ -660,36 +1027,30 @@ impl<'a, 'py> Walk<'a, 'py> {
         let first = frame.index == 0;
         frame.index += 1;
         let (depth, scan, redact, top) = (frame.depth + 1, frame.scan, frame.redact, frame.top);
-        let kp = key.as_ptr();
-        let exact_key = unsafe { ffi::PyUnicode_CheckExact(kp) } != 0;
-        let key_text = if exact_key || unsafe { ffi::PyUnicode_Check(kp) } != 0 {
-            full_text(&key)?
-        } else {
-            let s = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Str(kp))? };
-            // keep the str alive through the Text owner
-            let t = full_text(&s)?;
-            crate::text::Text::owned(s, t)
-        };
-        let kb = key_text.bytes();
-        if !first {
-            self.out.extend_from_slice(sep.item);
+        if hold.is_none() && unsafe { ffi::PyUnicode_CheckExact(k) } == 0 {
+            // `str(key)` runs Python code: own both before it.
+            hold = Some(unsafe {
+                (
+                    Bound::from_borrowed_ptr(self.py, k),
+                    Bound::from_borrowed_ptr(self.py, v),
+                )
+            });
         }
-        let ks = self.out.len();
-        let cut = if self.verbatim {
-            write_str(&mut self.out, kb);
-            false
-        } else {
-            self.inner.core.write_key(&mut self.out, kb)
-        };
-        let ke = self.out.len();
-        self.out.extend_from_slice(sep.kv);
-        let frame = self.stack.last_mut().expect("open frame");
+        if !first {
+            self.s.out.extend_from_slice(sep.item);
+        }
+        let ks = self.s.out.len();
+        let (flags, suspicious) = self.key(k, true)?;
+        let ke = self.s.out.len();
+        self.s.out.extend_from_slice(sep.kv);
+        let frame = self.s.stack.last_mut().expect("open frame");
         frame.pending = (ks, ke);
-        if cut || !exact_key {
+        if suspicious {
             frame.suspicious = true;
         }
-        if redact && !(top && KEY_EXEMPT.contains(&kb)) && self.inner.core.keys.is_sensitive(kb) {
-            self.out
+        if redact && flags & F_SENSITIVE != 0 && !(top && flags & F_KEY_EXEMPT != 0) {
+            self.s
+                .out
                 .extend_from_slice(if depth >= self.limits.max_depth {
                     Q_TRUNCATED
                 } else {
@@ -697,26 +1058,19 @@ impl<'a, 'py> Walk<'a, 'py> {
                 });
             return Ok(true);
         }
-        if top && !is_plain(&value) && self.is_fragment(&value)? {
-            self.fragment(&value)?;
+        let scan = scan && !(top && flags & F_VALUE_EXEMPT != 0);
+        if top && !is_exact_plain(v) {
+            let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+            if self.is_fragment(&value)? {
+                self.fragment(&value)?;
+            } else {
+                self.emit(value.as_ptr(), depth, scan, redact)?;
+            }
             return Ok(true);
         }
-        let scan = scan && !(top && VALUE_EXEMPT.contains(&kb));
-        self.emit(&value, depth, scan, redact)?;
+        self.emit(v, depth, scan, redact)?;
+        drop(hold);
         Ok(true)
-    }
-}
-
-/// Types that can never be a `BodyFragment`.
-fn is_plain(v: &Bound<'_, PyAny>) -> bool {
-    let p = v.as_ptr();
-    unsafe {
-        is_ptr(v, ffi::Py_None())
-            || ffi::PyUnicode_CheckExact(p) != 0
-            || ffi::PyLong_CheckExact(p) != 0
-            || ffi::PyDict_CheckExact(p) != 0
-            || ffi::PyList_CheckExact(p) != 0
-            || ffi::PyFloat_CheckExact(p) != 0
     }
 }
 
@@ -726,7 +1080,7 @@ struct ItoaBuf {
 }
 
 impl ItoaBuf {
-    fn as_bytes_mut(&mut self) -> &[u8] {
+    fn as_bytes(&self) -> &[u8] {
         &self.buf[self.start..]
     }
 }
