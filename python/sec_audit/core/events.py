@@ -182,42 +182,45 @@ class AuditEvent:
         nobody else holds. The type fields are still checked; the values are not, as
         in the constructor.
         """
-        if type(attributes) is not dict or (
-            next(iter(attributes), None) != "event_type"
-            or attributes.get("event_type") != event_type
-            or attributes.get("schema_version") != schema_version
+        if (
+            type(attributes) is dict
+            and type(event_type) is str
+            and type(schema_version) is str
+            and type(body) is str
+            and event_type
+            and schema_version
+            and attributes.get("event_type") is event_type
+            and attributes.get("schema_version") is schema_version
         ):
-            return cls(event_type, schema_version, body, attributes, timestamp_ns)
-        if not (type(event_type) is str and event_type) or not (
-            type(schema_version) is str and schema_version
-        ):
-            return cls(event_type, schema_version, body, attributes, timestamp_ns)
-        if type(body) is not str:
-            _check_text(body, "body")
-        event = _new(cls)
-        _set_event_type(event, event_type)
-        _set_schema_version(event, schema_version)
-        _set_body(event, body)
-        _set_attributes(event, attributes)
-        _set_timestamp(
-            event,
-            time.time_ns() if timestamp_ns is None else _check_ns(timestamp_ns, "timestamp_ns"),
-        )
-        _set_observed(event, None)
-        return event
+            event = _new(cls)
+            _set_event_type(event, event_type)
+            _set_schema_version(event, schema_version)
+            _set_body(event, body)
+            _set_attributes(event, attributes)
+            _set_timestamp(
+                event,
+                time.time_ns() if timestamp_ns is None else _check_ns(timestamp_ns, "timestamp_ns"),
+            )
+            _set_observed(event, None)
+            return event
+        # Not as promised: the checking (and copying) constructor.
+        return cls(event_type, schema_version, body, attributes, timestamp_ns)
 
-    def observed(self, ns: int | None = None) -> AuditEvent:
+    def observed(self, ns: int | None = None, *, owned: bool = False) -> AuditEvent:
         """A copy (with its own attributes dict) stamped with the observed time.
 
         The fields were checked when this event was made: the copy only copies them
-        (no second validation, no re-ordering of the attributes).
+        (no second validation, no re-ordering of the attributes). `owned=True` is the
+        caller's promise that nobody else holds this event or will look at it again
+        (the audit layer's own events): it is then stamped in place and returned.
         """
         if ns is None:
             ns = time.time_ns()
-        elif type(ns) is not int:
+        elif type(ns) is not int or ns < 0:
             _check_ns(ns, "observed_timestamp_ns")
-        elif ns < 0:
-            _check_ns(ns, "observed_timestamp_ns")
+        if owned and self.observed_timestamp_ns is None:
+            _set_observed(self, ns)
+            return self
         event = _new(type(self))
         _set_event_type(event, self.event_type)
         _set_schema_version(event, self.schema_version)

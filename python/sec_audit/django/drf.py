@@ -64,5 +64,7 @@ def drf_attributes(request: Any) -> dict[str, Any]:
         items = _for_view(match.func, method)
     except TypeError:  # an unhashable view callable: no cache, compute directly
         items = _for_view.__wrapped__(match.func, method)
+    if not items:  # not a DRF view
+        return {}
     # Lists are copied: attributes belong to one event (enrichers may mutate them).
     return {key: list(value) if isinstance(value, list) else value for key, value in items}

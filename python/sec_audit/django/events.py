@@ -10,7 +10,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
-from sec_audit.core.events import AuditEvent, EventType, event_body
+from sec_audit.core.events import BODIES, AuditEvent, EventType, event_body
 
 __all__ = [
     "ATTRIBUTE_ORDER",
@@ -106,5 +106,7 @@ def make_event(
     as its attributes without reordering or copying.
     """
     if owned and type(values) is dict:
-        return AuditEvent.owned(event_type, schema_version, event_body(event_type), values)
+        return AuditEvent.owned(
+            event_type, schema_version, BODIES.get(event_type, event_type), values
+        )
     return AuditEvent(event_type, schema_version, event_body(event_type), ordered(values))

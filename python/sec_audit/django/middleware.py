@@ -115,12 +115,17 @@ def _http_values(
     """
     runtime = audit.runtime
     request = audit.request
-    method = audit.method
+    # `audit.method` / `audit.path` without the property calls (same checks).
+    method = getattr(request, "method", None)
+    if not isinstance(method, str):
+        method = None
     outcome = _OUTCOMES[event_type] if event_type in _OUTCOMES else outcome_of(event_type)
 
     try:
         url = audit.url
-        path = audit.path
+        path = getattr(request, "path", None)
+        if not isinstance(path, str):
+            path = None
         host = audit.disallowed_host
         agent = req.user_agent(request)
         query = None
@@ -168,7 +173,12 @@ def _http_values(
             body, body_status = capture_body(runtime, pending)
         except Exception as exc:
             _lost("audit.body_capture_failed", exc)
-    error_type = getattr(request, _ERROR_ATTR if status >= 500 else SUSPICIOUS_ATTR, None)
+    if status >= 500:
+        error_type = getattr(request, _ERROR_ATTR, None)
+        if isinstance(error_type, type):  # process_exception keeps the class only
+            error_type = req.error_class_name(error_type)
+    else:
+        error_type = getattr(request, SUSPICIOUS_ATTR, None)
 
     # str-or-None values are tested for truth (None and '' are the omitted ones).
     values: dict[str, Any] = {
@@ -248,7 +258,8 @@ def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
             return
         setattr(request, WRITTEN_ATTR, True)
         values = _http_values(audit, status, event_type, duration_ns)
-        runtime.record(make_event(event_type, runtime.schema_version, values, owned=True), level)
+        event = make_event(event_type, runtime.schema_version, values, owned=True)
+        runtime.record(event, level, owned=True)
     except Exception as exc:
         diagnostics.report("audit.response_record_failed", "HTTP event not written", exc=exc)
 
@@ -299,7 +310,9 @@ class AuditMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception) -> None:
         """Remember the exception class for `error.type`; Django still handles it."""
         try:
-            setattr(request, _ERROR_ATTR, req.error_type_name(exception))
+            # The class only: its name is needed for a 5xx event alone (most
+            # exceptions seen here are Http404 and PermissionDenied).
+            setattr(request, _ERROR_ATTR, type(exception))
         except Exception:
             pass
         return None

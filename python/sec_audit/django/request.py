@@ -28,6 +28,7 @@ __all__ = [
     "MAX_USER_AGENT_CHARS",
     "QueryRedactor",
     "client_address",
+    "error_class_name",
     "error_type_name",
     "raw_host",
     "request_method",
@@ -178,7 +179,9 @@ def client_address(request: Any, networks: Sequence[Network], count: int | None)
 def user_agent(request: Any) -> str | None:
     meta = getattr(request, "META", None) or {}
     agent = meta.get("HTTP_USER_AGENT")
-    return _bounded(agent, MAX_USER_AGENT_CHARS) if isinstance(agent, str) and agent else None
+    if not isinstance(agent, str) or not agent:
+        return None
+    return agent if len(agent) <= MAX_USER_AGENT_CHARS else _bounded(agent, MAX_USER_AGENT_CHARS)
 
 
 class _AuthHooks:
@@ -293,7 +296,11 @@ def route_of(request: Any) -> tuple[str | None, str | None]:
 
 def error_type_name(exc: BaseException) -> str:
     """`error.type`: the exception's fully qualified class name (builtins unqualified)."""
-    cls = type(exc)
+    return error_class_name(type(exc))
+
+
+def error_class_name(cls: type) -> str:
+    """`error_type_name` of an exception class."""
     module = cls.__module__
     return cls.__qualname__ if module == "builtins" else f"{module}.{cls.__qualname__}"
 

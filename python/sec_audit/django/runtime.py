@@ -148,14 +148,24 @@ class DjangoLoggingRuntime:
         self.drf_active = _feature(django.drf_enabled, "rest_framework", "rest_framework")
         self.model_events_active = _feature(django.model_events_enabled, "auditlog", "auditlog")
 
-    def record(self, event: AuditEvent, level: int) -> bool:
-        """Emit `event`; never raises. Rule-event consumers see it whatever happened."""
+    def record(self, event: AuditEvent, level: int, *, owned: bool = False) -> bool:
+        """Emit `event`; never raises. Rule-event consumers see it whatever happened.
+
+        `owned=True`: the caller drops `event` after this call, so without consumers
+        to hand it to, the record may carry `event` itself (stamped) instead of a copy.
+        """
+        consumers = _consumers
         try:
-            emitted = self.emitter.emit_event(event, level)
+            if owned and not consumers:
+                emitted = self.emitter.emit_event(event, level, owned=True)
+            else:
+                emitted = self.emitter.emit_event(event, level)
         except Exception as exc:
             diagnostics.report("audit.emit_failed", f"{event.event_type} not emitted", exc=exc)
             emitted = False
-        for consumer in tuple(_consumers):
+        if not consumers:
+            return emitted
+        for consumer in tuple(consumers):
             try:
                 consumer(event)
             except Exception as exc:

@@ -55,8 +55,14 @@ def emit_event(
     event: AuditEvent,
     level: int,
     pipeline: AuditPipeline | None = None,
+    *,
+    owned: bool = False,
 ) -> bool:
     """Log `event` at `level` on `logger`; True when a record was handed to it.
+
+    The record carries a copy of `event` stamped with the observed time; with
+    `owned=True` (the caller will never look at `event` again and nobody else holds
+    it) the event itself is stamped instead of copied.
 
     The record is made by `logger.makeRecord` (so a custom record factory or Logger
     class still applies) and passed to `logger.handle`, as `Logger.log` would, but
@@ -70,7 +76,7 @@ def emit_event(
         # Fast path: nothing listens at this level, so do no work at all.
         if not logger.isEnabledFor(level):
             return False
-        event = event.observed(time.time_ns())
+        event = event.observed(time.time_ns(), owned=owned)
         if pipeline:
             outcome = pipeline.run(event, level)
             if outcome is None:
@@ -116,5 +122,5 @@ class LoggingRuntime:
             pipeline = AuditPipeline(django.filters, django.enrichers)
         self.pipeline = pipeline
 
-    def emit_event(self, event: AuditEvent, level: int) -> bool:
-        return emit_event(self.logger, event, level, self.pipeline)
+    def emit_event(self, event: AuditEvent, level: int, *, owned: bool = False) -> bool:
+        return emit_event(self.logger, event, level, self.pipeline, owned=owned)

@@ -89,16 +89,13 @@ class JSONLLogFormatter(logging.Formatter):
 
     def build_envelope(self, record: logging.LogRecord, event: AuditEvent) -> dict[str, Any]:
         additions = getattr(record, "audit_attributes", None)
-        if (
-            additions is not None
-            and type(additions) is not dict
-            and not isinstance(additions, Mapping)
-        ):
-            diagnostics.report(
-                "audit.additions_ignored",
-                f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
-            )
-            additions = None
+        if additions is not None and type(additions) is not dict:
+            if not isinstance(additions, Mapping):
+                diagnostics.report(
+                    "audit.additions_ignored",
+                    f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
+                )
+                additions = None
         attributes = event.attributes
         # The usual record (no additions, identity attributes in place) is rendered
         # from the event's own dict: the engine only reads it.
@@ -115,35 +112,34 @@ class JSONLLogFormatter(logging.Formatter):
     # -- format ----------------------------------------------------------------------
 
     def format(self, record: logging.LogRecord) -> str:
-        line = self._format_line(record)
-        try:
-            return self.finish(line)
-        except Exception as exc:
-            diagnostics.report("audit.format_failed", "finishing the line failed", exc=exc)
-            return line
-
-    def _format_line(self, record: logging.LogRecord) -> str:
         event = getattr(record, "audit_event", None)
-        if not isinstance(event, AuditEvent):
+        if isinstance(event, AuditEvent):
+            try:
+                line: str = self.engine.render(self.build_envelope(record, event), self.compact)
+            except Exception as exc:
+                diagnostics.report(
+                    "audit.format_failed",
+                    f"{event.event_type} could not be rendered; written as malformed_record",
+                    exc=exc,
+                )
+                line = self._fallback(record, event)
+            else:
+                # The line is ASCII (chars == bytes); `line_limit` without the property.
+                if len(line) > self.max_record_bytes - self.reserved_bytes:
+                    line = self._bound(record, event, line)
+        else:
             if not record.name.startswith(diagnostics.INTERNAL_LOGGER_NAME):
                 diagnostics.report(
                     "audit.non_audit_record",
                     f"a record from logger {record.name!r} carries no audit event; "
                     "written as audit.logging.malformed_record",
                 )
-            return self._fallback(record, None)
+            line = self._fallback(record, None)
         try:
-            line: str = self.engine.render(self.build_envelope(record, event), self.compact)
+            return self.finish(line)
         except Exception as exc:
-            diagnostics.report(
-                "audit.format_failed",
-                f"{event.event_type} could not be rendered; written as malformed_record",
-                exc=exc,
-            )
-            return self._fallback(record, event)
-        if len(line) <= self.line_limit:  # the line is ASCII: chars == bytes
+            diagnostics.report("audit.format_failed", "finishing the line failed", exc=exc)
             return line
-        return self._bound(record, event, line)
 
     def _bound(self, record: logging.LogRecord, event: AuditEvent, line: str) -> str:
         limit = self.line_limit
