@@ -13,6 +13,7 @@ Gates, in the original's order (without its `body_field_allowlist` requirement, 
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from sec_audit.core.engine import BodyFragment
@@ -35,6 +36,16 @@ def _is_json(media: str) -> bool:
     )
 
 
+def _json_content_type(content_type: object) -> bool:
+    """A JSON media type (parameters ignored); also False for multipart and forms."""
+    return _is_json(str(content_type).split(";", 1)[0].strip().lower())
+
+
+# Content types repeat (`application/json`, `...; charset=utf-8`): decide each once.
+_json_content_type_cached = lru_cache(maxsize=256)(_json_content_type)
+_MAX_CACHED_CONTENT_TYPE = 256  # longer (attacker-made) values are decided, never cached
+
+
 def read_for_capture(runtime: DjangoLoggingRuntime, request: Any) -> bytes | str | None:
     """Before the view: the raw bytes to capture, `TOO_LARGE`, or None (no capture)."""
     core = runtime.config.core
@@ -46,8 +57,12 @@ def read_for_capture(runtime: DjangoLoggingRuntime, request: Any) -> bytes | str
         if not any(pattern.search(path) for pattern in core.log_body_paths):
             return None
     meta = request.META
-    media = str(meta.get("CONTENT_TYPE", "")).split(";", 1)[0].strip().lower()
-    if not _is_json(media):  # also excludes multipart/* and form-encoded bodies
+    content_type = meta.get("CONTENT_TYPE", "")
+    if type(content_type) is str and len(content_type) <= _MAX_CACHED_CONTENT_TYPE:
+        is_json = _json_content_type_cached(content_type)
+    else:
+        is_json = _json_content_type(content_type)
+    if not is_json:  # also excludes multipart/* and form-encoded bodies
         return None
     try:
         length = int(meta.get("CONTENT_LENGTH", ""))

@@ -27,10 +27,11 @@ from typing import Any, Final
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
-from sec_audit.core.context import get_context, reset_context, set_context
+from sec_audit.core import context as core_context
 from sec_audit.logging import diagnostics
 
 from . import request as req
+from . import runtime as runtime_module
 from .body import capture as capture_body
 from .body import read_for_capture
 from .context import RequestAudit
@@ -48,6 +49,12 @@ from .runtime import DjangoLoggingRuntime, get_runtime
 
 __all__ = ["AuditMiddleware", "classify", "finish", "start"]
 
+# The request-scoped ContextVar's own methods (what core.context's get_context,
+# set_context and reset_context call), bound once: no Python frame per request.
+_get_context = core_context._current.get
+_set_context = core_context._current.set
+_reset_context = core_context._current.reset
+
 # Set by process_exception on the request (a view exception is turned into a
 # response by Django before it reaches us, so this is the only place to see it).
 _ERROR_ATTR = "_sec_audit_error_type"
@@ -60,13 +67,13 @@ WRITTEN_ATTR = "_sec_audit_written"
 def start(request: HttpRequest) -> RequestAudit | None:
     """Before the view: the request's audit state, or None to pass it through."""
     try:
-        runtime = get_runtime()
+        runtime = runtime_module._runtime or get_runtime()  # the cached one, else built
         if runtime.ignore_paths:
             path = request.path_info
             for pattern in runtime.ignore_paths:
                 if pattern.search(path):
                     return None
-        audit = RequestAudit(runtime, request, perf_counter_ns(), get_context())
+        audit = RequestAudit(runtime, request, perf_counter_ns(), _get_context())
         if runtime.log_request_bodies:
             audit.keep_body(read_for_capture(runtime, request))
         return audit
@@ -246,9 +253,11 @@ _DRF_ORDER: Final = tuple(key for key in ATTRIBUTE_ORDER if key.startswith("drf_
 def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
     """After the view: emit the event if this response is logged. Never raises."""
     try:
-        duration_ns = perf_counter_ns() - audit.started_ns
         runtime = audit.runtime
         status = int(response.status_code)
+        if status < 400 and not runtime.log_ok_responses:
+            return  # the common unlogged case, decided as `classify` would
+        duration_ns = perf_counter_ns() - audit.started_ns
         decision = classify(runtime, status)
         if decision is None:
             return
@@ -287,11 +296,11 @@ class AuditMiddleware:
         audit = start(request)
         if audit is None:
             return self.get_response(request)
-        token = set_context(audit)
+        token = _set_context(audit)
         try:
             response = self.get_response(request)
         finally:
-            reset_context(token)
+            _reset_context(token)
         finish(audit, response)  # type: ignore[arg-type]
         return response
 
@@ -299,11 +308,11 @@ class AuditMiddleware:
         audit = start(request)
         if audit is None:
             return await self.get_response(request)  # type: ignore[misc]
-        token = set_context(audit)
+        token = _set_context(audit)
         try:
             response = await self.get_response(request)  # type: ignore[misc]
         finally:
-            reset_context(token)
+            _reset_context(token)
         finish(audit, response)
         return response
 
