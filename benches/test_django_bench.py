@@ -9,6 +9,11 @@ plus `AuditMiddleware` with the `native` and the `python` engine, chosen explici
 formatter and written to a stream that discards them.
 
 Run: `make bench` (or `pytest benches/test_django_bench.py --benchmark-only`).
+
+Interleaved ratios (what docs/performance.md reports): `python benches/test_django_bench.py`
+runs each scenario's reference and audited stacks in alternating batches and reports the
+best batch of each (wall clock and thread CPU time), which cancels most of the drift of a
+shared, loaded machine; `--engines`, `--batches`, `--requests` adjust it.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -79,47 +85,69 @@ def variant(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+def _audit_logger() -> tuple[logging.StreamHandler[Any], Callable[[], None]]:
+    """`sec_audit.audit` writing only to a discarding stream; returns (handler, restore)."""
+    logger = logging.getLogger("sec_audit.audit")
+    handler: logging.StreamHandler[Any] = logging.StreamHandler(Discard())
+    saved = (logger.level, logger.handlers[:], logger.propagate)
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+
+    def restore() -> None:
+        logger.setLevel(saved[0])
+        logger.handlers[:] = saved[1]
+        logger.propagate = saved[2]
+
+    return handler, restore
+
+
+def build_app(
+    variant: str,
+    sec_audit: dict[str, Any],
+    handler: logging.Handler,
+    overrides: list[Any],
+) -> Callable[[dict[str, Any]], None]:
+    """call(environ) running one request through a WSGIHandler for `variant`'s stack.
+
+    The settings override stays enabled (appended to `overrides`, disable in reverse);
+    for an audited variant the runtime and `handler`'s formatter use that engine.
+    """
+    middleware = BASE_MIDDLEWARE + ([] if variant == "no_middleware" else [AUDIT_MIDDLEWARE])
+    override = override_settings(MIDDLEWARE=middleware, SEC_AUDIT=sec_audit)
+    override.enable()
+    overrides.append(override)
+    if variant != "no_middleware":
+        runtime = set_runtime(DjangoLoggingRuntime(sec_audit, engine_kind=variant))
+        handler.setFormatter(audit_jsonl_formatter(settings=runtime.config, engine=runtime.engine))
+    app = WSGIHandler()
+
+    def call(environ: dict[str, Any]) -> None:
+        env = dict(environ)
+        env["wsgi.input"] = io.BytesIO(env.pop("_body", b""))
+        response = app(env, _start_response)
+        for _ in response:
+            pass
+        response.close()
+
+    return call
+
+
 @pytest.fixture
 def make_app(
     variant: str,
 ) -> Iterator[Callable[[dict[str, Any]], Callable[[dict[str, Any]], None]]]:
     """make_app(SEC_AUDIT) -> call(environ) running one request through the handler."""
-    logger = logging.getLogger("sec_audit.audit")
-    handler = logging.StreamHandler(Discard())
-    saved = (logger.level, logger.handlers[:], logger.propagate)
-    logger.handlers[:] = [handler]
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
+    handler, restore = _audit_logger()
     overrides: list[Any] = []
 
     def build(sec_audit: dict[str, Any]) -> Callable[[dict[str, Any]], None]:
-        middleware = BASE_MIDDLEWARE + ([] if variant == "no_middleware" else [AUDIT_MIDDLEWARE])
-        override = override_settings(MIDDLEWARE=middleware, SEC_AUDIT=sec_audit)
-        override.enable()
-        overrides.append(override)
-        if variant != "no_middleware":
-            runtime = set_runtime(DjangoLoggingRuntime(sec_audit, engine_kind=variant))
-            handler.setFormatter(
-                audit_jsonl_formatter(settings=runtime.config, engine=runtime.engine)
-            )
-        app = WSGIHandler()
-
-        def call(environ: dict[str, Any]) -> None:
-            env = dict(environ)
-            env["wsgi.input"] = io.BytesIO(env.pop("_body", b""))
-            response = app(env, _start_response)
-            for _ in response:
-                pass
-            response.close()
-
-        return call
+        return build_app(variant, sec_audit, handler, overrides)
 
     yield build
     for override in reversed(overrides):
         override.disable()
-    logger.setLevel(saved[0])
-    logger.handlers[:] = saved[1]
-    logger.propagate = saved[2]
+    restore()
     reset_runtime()
 
 
@@ -138,18 +166,24 @@ def test_get_404_logged(benchmark: Any, make_app: Any) -> None:
     _run(benchmark, make_app({}), _environ("GET", "/items/7/"))
 
 
-def _post_case(benchmark: Any, make_app: Any, size: int) -> None:
-    body = _json_body(size)
-    sec_audit = {
-        "core": {
-            "log_ok_responses": True,
-            "log_request_bodies": True,
-            "max_body_bytes": 128 * 1024,
-        }
+POST_SETTINGS: dict[str, Any] = {
+    "core": {
+        "log_ok_responses": True,
+        "log_request_bodies": True,
+        "max_body_bytes": 128 * 1024,
     }
+}
+
+
+def _post_environ(size: int) -> dict[str, Any]:
+    body = _json_body(size)
     environ = _environ("POST", "/status/200/", body)
     environ["_body"] = body
-    _run(benchmark, make_app(sec_audit), environ)
+    return environ
+
+
+def _post_case(benchmark: Any, make_app: Any, size: int) -> None:
+    _run(benchmark, make_app(POST_SETTINGS), _post_environ(size))
 
 
 @pytest.mark.benchmark(group="django: POST 2 KB JSON, logged with body")
@@ -160,3 +194,82 @@ def test_post_2kb_logged_with_body(benchmark: Any, make_app: Any) -> None:
 @pytest.mark.benchmark(group="django: POST 64 KB JSON, logged with body")
 def test_post_64kb_logged_with_body(benchmark: Any, make_app: Any) -> None:
     _post_case(benchmark, make_app, 64 * 1024)
+
+
+# -- interleaved ratios (python benches/test_django_bench.py) ----------------------------
+
+SCENARIOS: dict[str, tuple[dict[str, Any], Callable[[], dict[str, Any]]]] = {
+    "GET 200, not logged": ({}, lambda: _environ("GET", "/ok/")),
+    "GET 404, logged": ({}, lambda: _environ("GET", "/items/7/")),
+    "POST 2 KB JSON, logged with body": (POST_SETTINGS, lambda: _post_environ(2 * 1024)),
+    "POST 64 KB JSON, logged with body": (POST_SETTINGS, lambda: _post_environ(64 * 1024)),
+}
+
+
+def interleaved(
+    engine: str, sec_audit: dict[str, Any], environ: dict[str, Any], batches: int, requests: int
+) -> dict[str, float]:
+    """Best-of-`batches` seconds per request (wall and thread CPU) for the reference
+    stack and the audited one, run in alternating batches of `requests` requests."""
+    handler, restore = _audit_logger()
+    overrides: list[Any] = []
+    try:
+        calls = {
+            "base": build_app("no_middleware", sec_audit, handler, overrides),
+            "audited": build_app(engine, sec_audit, handler, overrides),
+        }
+        for call in calls.values():
+            for _ in range(30):  # warm: URL resolver, caches, lazy imports
+                call(environ)
+        best: dict[str, float] = {}
+        order = list(calls)
+        for batch in range(batches):
+            for label in order if batch % 2 == 0 else order[::-1]:
+                call = calls[label]
+                cpu, wall = time.thread_time(), time.perf_counter()
+                for _ in range(requests):
+                    call(environ)
+                wall = (time.perf_counter() - wall) / requests
+                cpu = (time.thread_time() - cpu) / requests
+                best[label] = min(best.get(label, wall), wall)
+                best[label + "_cpu"] = min(best.get(label + "_cpu", cpu), cpu)
+        return best
+    finally:
+        for override in reversed(overrides):
+            override.disable()
+        restore()
+        reset_runtime()
+
+
+def main(argv: list[str] | None = None) -> None:
+    import argparse
+    import os
+    import sys
+
+    parser = argparse.ArgumentParser(description="Interleaved middleware overhead ratios.")
+    parser.add_argument("--engines", default="native,python")
+    parser.add_argument("--batches", type=int, default=60)
+    parser.add_argument("--requests", type=int, default=50)
+    args = parser.parse_args(argv)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    sys.path[:0] = [os.path.join(root, "python"), root]
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tests.django.settings")
+    import django
+
+    django.setup()
+    print("| Scenario | engine | no middleware | audited | ratio (wall) | ratio (CPU) |")
+    print("|---|---|---:|---:|---:|---:|")
+    for name, (sec_audit, make_environ) in SCENARIOS.items():
+        for engine in args.engines.split(","):
+            if engine == "native" and not native_available():
+                continue
+            r = interleaved(engine, sec_audit, make_environ(), args.batches, args.requests)
+            print(
+                f"| {name} | {engine} | {r['base'] * 1e6:.0f} us | {r['audited'] * 1e6:.0f} us "
+                f"| {r['audited'] / r['base']:.3f}x | {r['audited_cpu'] / r['base_cpu']:.3f}x |",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
