@@ -116,6 +116,58 @@ def test_numbers_exact(make_engine: Make) -> None:
     )
 
 
+def test_decimals_are_written_as_float_repr(make_engine: Make) -> None:
+    # Plain decimals take a shortcut in the native engine; the text is float.__repr__'s.
+    tokens = [
+        "12.5",
+        "12.50",
+        "-0.0",
+        "0.000",
+        "100.0",
+        "0.0001",
+        "0.00010",
+        "0.00001",
+        "-0.5",
+        "123456789012345.0",
+        "1234567890123456.0",
+        "0.123456789012345",
+        "0.1234567890123456",
+        "9007199254740993.0",
+        "0.30000000000000004",
+        "1.10",
+        "99999999999999.99",
+        "5e-324",
+        "1.5E+3",
+        "-7.000000000000001",
+    ]
+    data = "{" + ", ".join(f'"k{i}": {t}' for i, t in enumerate(tokens)) + "}"
+    want = "{" + ", ".join(f'"k{i}": {float(t)!r}' for i, t in enumerate(tokens)) + "}"
+    assert ok(make_engine(), data.encode()) == want
+
+
+def test_wide_objects_find_repeated_keys_anywhere(make_engine: Make) -> None:
+    engine = make_engine(core={"max_body_bytes": 1 << 20}, limits={"max_mapping_entries": 500})
+    keys = [f"field{i}" for i in range(300)]
+    body = {k: i for i, k in enumerate(keys)}
+    assert ok(engine, json.dumps(body).encode()) == json.dumps(body)
+    repeated = json.dumps(body)[:-1] + ', "field7": "last"}'
+    body["field7"] = "last"
+    assert ok(engine, repeated.encode()) == json.dumps(body)
+
+
+def test_late_errors_still_report_too_deep_first(make_engine: Make) -> None:
+    engine = make_engine(core={"max_body_bytes": 100_000})
+    deep = b"[" * (MAX_BODY_NESTING + 1) + b"]" * (MAX_BODY_NESTING + 1)
+    assert engine.capture_body(b'{"a": "\xff", "b": ' + deep + b"}") == ("too_deep", None)
+    assert engine.capture_body(b'{"a": \xff, "b": ' + deep + b"}") == ("too_deep", None)
+    assert engine.capture_body(b'{"a": 1,, "b": ' + deep + b"}") == ("too_deep", None)
+    assert engine.capture_body(b'\xef\xbb\xbf{"b": ' + deep + b"}") == ("too_deep", None)
+    # Not UTF-8 inside a part that is skipped (past the cap, or a sensitive value).
+    engine = make_engine(limits={"max_mapping_entries": 1})
+    assert engine.capture_body(b'{"a": 1, "b": "\xc3("}') == ("invalid_json", None)
+    assert make_engine().capture_body(b'{"password": "\xc3("}') == ("invalid_json", None)
+
+
 def test_lone_surrogates_and_astral_characters(make_engine: Make) -> None:
     data = '{"s": "\\ud800", "t": "\\udc80x", "pair": "\\ud83d\\ude00", "raw": "😀é\u007f"}'
     assert ok(make_engine(), data.encode()) == (

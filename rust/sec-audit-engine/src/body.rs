@@ -89,6 +89,8 @@ pub fn too_deep(data: &[u8]) -> bool {
 
 enum Stop {
     Invalid,
+    /// Nesting past `MAX_BODY_NESTING` (as the pre-scan would have found).
+    TooDeep,
     Fallback,
     Host,
 }
@@ -102,12 +104,29 @@ enum Str {
     Scratch,
 }
 
+/// No key (end of a chain).
+const NONE: usize = usize::MAX;
+/// Objects with more keys than this find repeated keys through a hash index.
+const LINEAR_KEYS: usize = 16;
+
 #[derive(Default)]
 struct Level {
-    /// decoded keys of the object being written, for the repeated-key check
+    /// decoded keys of the object being written, for the repeated-key check:
+    /// (hash, start, end in `arena`, previous key with the same hash when indexed)
     arena: Vec<u8>,
-    keys: Vec<(u64, usize, usize)>,
+    keys: Vec<(u64, usize, usize, usize)>,
+    /// hash -> last key with that hash (only past `LINEAR_KEYS` keys).
+    index: std::collections::HashMap<u64, usize>,
     entries: Vec<Entry>,
+}
+
+impl Level {
+    fn clear(&mut self) {
+        self.arena.clear();
+        self.keys.clear();
+        self.index.clear();
+        self.entries.clear();
+    }
 }
 
 struct Parser<'a, H: HostPatterns> {
@@ -119,16 +138,173 @@ struct Parser<'a, H: HostPatterns> {
     scratch: Vec<u8>,
     levels: Vec<Level>,
     nest: usize,
+    /// Open containers (objects and arrays, written or skipped).
+    depth: usize,
+    keys: KeyMemo,
 }
 
+/// A fast hash of a key (8 bytes per step); only used to find equal keys faster.
 #[inline]
 fn hash_bytes(b: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325;
-    for &x in b {
-        h ^= x as u64;
-        h = h.wrapping_mul(0x100000001b3);
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes(c.try_into().expect("8 bytes"));
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
     }
-    h
+    let rest = chunks.remainder();
+    if !rest.is_empty() {
+        let mut last = [0u8; 8];
+        last[..rest.len()].copy_from_slice(rest);
+        h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    }
+    h ^ (h >> 29)
+}
+
+const MEMO_SLOTS: usize = 64;
+/// Past this much memoised key text, a body stops adding keys (it keeps using them).
+const MEMO_ARENA: usize = 1 << 14;
+
+#[derive(Clone, Copy, Default)]
+struct MemoSlot {
+    hash: u64,
+    /// `arena[key.0..key.1]` the key, `arena[key.1..out]` its quoted output key.
+    key: (u32, u32),
+    out: u32,
+    /// bit 0: in use, bit 1: sensitive, bit 2: cut
+    flags: u8,
+}
+
+/// Key decisions within one body (keys repeat in every object of a list): the output
+/// key and whether it is sensitive or cut. Bounded by `MEMO_SLOTS` and `MEMO_ARENA`.
+struct KeyMemo {
+    slots: [MemoSlot; MEMO_SLOTS],
+    arena: Vec<u8>,
+}
+
+impl KeyMemo {
+    fn new() -> Self {
+        KeyMemo {
+            slots: [MemoSlot::default(); MEMO_SLOTS],
+            arena: Vec::new(),
+        }
+    }
+
+    /// Write the output key of `key` (hash `h`); returns (sensitive, cut).
+    #[inline]
+    fn write(&mut self, eng: &Engine, out: &mut Vec<u8>, key: &[u8], h: u64) -> (bool, bool) {
+        let slot = &mut self.slots[(h as usize) & (MEMO_SLOTS - 1)];
+        if slot.flags & 1 != 0
+            && slot.hash == h
+            && &self.arena[slot.key.0 as usize..slot.key.1 as usize] == key
+        {
+            out.extend_from_slice(&self.arena[slot.key.1 as usize..slot.out as usize]);
+            return (slot.flags & 2 != 0, slot.flags & 4 != 0);
+        }
+        let sensitive = eng.keys.is_sensitive(key);
+        let ks = out.len();
+        let cut = eng.write_key(out, key);
+        if self.arena.len() + key.len() + (out.len() - ks) <= MEMO_ARENA {
+            let a = self.arena.len() as u32;
+            self.arena.extend_from_slice(key);
+            let b = self.arena.len() as u32;
+            self.arena.extend_from_slice(&out[ks..]);
+            *slot = MemoSlot {
+                hash: h,
+                key: (a, b),
+                out: self.arena.len() as u32,
+                flags: 1 | (sensitive as u8) << 1 | (cut as u8) << 2,
+            };
+        }
+        (sensitive, cut)
+    }
+}
+
+/// Index of the first `"`, `\\` or control character of `s` at or after `i` (or
+/// `s.len()`); sets `high` if a byte >= 0x80 comes before it.
+#[inline]
+fn scan_string(s: &[u8], mut i: usize, high: &mut bool) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SSE2 is part of x86_64.
+        use std::arch::x86_64::*;
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let backslash = _mm_set1_epi8(b'\\' as i8);
+            let ctl = _mm_set1_epi8(0x1f);
+            while i + 16 <= s.len() {
+                let v = _mm_loadu_si128(s.as_ptr().add(i) as *const __m128i);
+                let stop = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                    _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl),
+                );
+                let m = _mm_movemask_epi8(stop) as u32;
+                let hi = _mm_movemask_epi8(v) as u32;
+                if m != 0 {
+                    let k = m.trailing_zeros();
+                    *high |= hi & ((1u32 << k) - 1) != 0;
+                    return i + k as usize;
+                }
+                *high |= hi != 0;
+                i += 16;
+            }
+        }
+    }
+    while i < s.len() {
+        let b = s[i];
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            return i;
+        }
+        *high |= b >= 0x80;
+        i += 1;
+    }
+    i
+}
+
+/// `float.__repr__` of a plain decimal token (`-?int.frac`, no exponent) with at most
+/// 15 significant digits and a magnitude in [1e-4, 1e16), written without parsing:
+/// such a decimal is its own shortest round-trip form (DBL_DIG = 15), so the repr is
+/// the token without the fraction's trailing zeros (one digit kept). Else false.
+fn write_plain_decimal(out: &mut Vec<u8>, tok: &[u8]) -> bool {
+    let (neg, t) = match tok.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, tok),
+    };
+    let Some(dot) = t.iter().position(|&c| c == b'.') else {
+        return false;
+    };
+    let (int, frac) = (&t[..dot], &t[dot + 1..]);
+    if !int.iter().all(u8::is_ascii_digit) || !frac.iter().all(u8::is_ascii_digit) {
+        return false;
+    }
+    let frac = &frac[..frac.iter().rposition(|&c| c != b'0').map_or(0, |p| p + 1)];
+    // JSON: the integer part has no leading zero unless it is `0`.
+    let significant = if int != b"0" {
+        int.len() + frac.len()
+    } else if frac.is_empty() {
+        0
+    } else {
+        let zeros = frac.iter().take_while(|&&c| c == b'0').count();
+        if zeros > 3 {
+            return false; // below 1e-4: Python writes an exponent
+        }
+        frac.len() - zeros
+    };
+    if significant > 15 {
+        return false;
+    }
+    if neg {
+        out.push(b'-');
+    }
+    out.extend_from_slice(int);
+    out.push(b'.');
+    if frac.is_empty() {
+        out.push(b'0');
+    } else {
+        out.extend_from_slice(frac);
+    }
+    true
 }
 
 #[inline]
@@ -180,100 +356,102 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
 
     /// A string; `self.i` is just past the opening quote. With `decode`, the text is
     /// made available (escapes resolved into the scratch); lone surrogates -> Fallback.
+    /// Its raw bytes must be strict UTF-8 (checked here, so the body needs no separate
+    /// pass: outside strings any non-ASCII byte is invalid JSON anyway).
     fn string(&mut self, decode: bool) -> R<Str> {
         let start = self.i;
         let s = self.s;
-        // Fast run up to the first quote or backslash.
-        let j = match memchr2(b'"', b'\\', &s[self.i..]) {
-            Some(j) => self.i + j,
-            None => return Err(Stop::Invalid),
-        };
-        if s[start..j].iter().any(|&b| b < 0x20) {
+        let mut high = false;
+        let mut escaped = false;
+        // Start of the raw text not yet copied to the scratch (escaped strings only).
+        let mut seg = start;
+        let mut j = scan_string(s, start, &mut high);
+        loop {
+            let b = *s.get(j).ok_or(Stop::Invalid)?;
+            if b == b'"' {
+                break;
+            }
+            if b != b'\\' {
+                return Err(Stop::Invalid); // a raw control character
+            }
+            if decode {
+                if !escaped {
+                    self.scratch.clear();
+                }
+                self.scratch.extend_from_slice(&s[seg..j]);
+            }
+            escaped = true;
+            let e = *s.get(j + 1).ok_or(Stop::Invalid)?;
+            j += 2;
+            let c: u8 = match e {
+                b'"' => b'"',
+                b'\\' => b'\\',
+                b'/' => b'/',
+                b'b' => 0x08,
+                b'f' => 0x0c,
+                b'n' => b'\n',
+                b'r' => b'\r',
+                b't' => b'\t',
+                b'u' => {
+                    let mut cp = self.read_hex4(j)?;
+                    j += 4;
+                    if (0xd800..0xdc00).contains(&cp) {
+                        // A pair needs `\uDC00-\uDFFF` right after.
+                        let mut paired = false;
+                        if s.get(j) == Some(&b'\\') && s.get(j + 1) == Some(&b'u') {
+                            let lo = self.read_hex4(j + 2)?;
+                            if (0xdc00..0xe000).contains(&lo) {
+                                cp = 0x10000 + (((cp - 0xd800) << 10) | (lo - 0xdc00));
+                                j += 6;
+                                paired = true;
+                            }
+                        }
+                        if !paired && decode {
+                            return Err(Stop::Fallback);
+                        }
+                    } else if (0xdc00..0xe000).contains(&cp) && decode {
+                        return Err(Stop::Fallback);
+                    }
+                    if decode {
+                        if let Some(ch) = char::from_u32(cp) {
+                            let mut buf = [0u8; 4];
+                            self.scratch
+                                .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                        }
+                    }
+                    seg = j;
+                    j = scan_string(s, j, &mut high);
+                    continue;
+                }
+                _ => return Err(Stop::Invalid),
+            };
+            if decode {
+                self.scratch.push(c);
+            }
+            seg = j;
+            j = scan_string(s, j, &mut high);
+        }
+        if high && std::str::from_utf8(&s[start..j]).is_err() {
             return Err(Stop::Invalid);
         }
-        if s[j] == b'"' {
-            self.i = j + 1;
+        self.i = j + 1;
+        if !escaped {
             return Ok(Str::Src(start, j));
         }
-        // Slow path with escapes.
         if decode {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(&s[start..j]);
+            self.scratch.extend_from_slice(&s[seg..j]);
         }
-        self.i = j;
-        loop {
-            let b = match s.get(self.i) {
-                Some(&b) => b,
-                None => return Err(Stop::Invalid),
-            };
-            match b {
-                b'"' => {
-                    self.i += 1;
-                    return Ok(Str::Scratch);
-                }
-                b'\\' => {
-                    let e = *s.get(self.i + 1).ok_or(Stop::Invalid)?;
-                    self.i += 2;
-                    let c: u8 = match e {
-                        b'"' => b'"',
-                        b'\\' => b'\\',
-                        b'/' => b'/',
-                        b'b' => 0x08,
-                        b'f' => 0x0c,
-                        b'n' => b'\n',
-                        b'r' => b'\r',
-                        b't' => b'\t',
-                        b'u' => {
-                            let mut cp = self.read_hex4(self.i)?;
-                            self.i += 4;
-                            if (0xd800..0xdc00).contains(&cp) {
-                                // A pair needs `\uDC00-\uDFFF` right after.
-                                let mut paired = false;
-                                if s.get(self.i) == Some(&b'\\') && s.get(self.i + 1) == Some(&b'u')
-                                {
-                                    let lo = self.read_hex4(self.i + 2)?;
-                                    if (0xdc00..0xe000).contains(&lo) {
-                                        cp = 0x10000 + (((cp - 0xd800) << 10) | (lo - 0xdc00));
-                                        self.i += 6;
-                                        paired = true;
-                                    }
-                                }
-                                if !paired && decode {
-                                    return Err(Stop::Fallback);
-                                }
-                            } else if (0xdc00..0xe000).contains(&cp) && decode {
-                                return Err(Stop::Fallback);
-                            }
-                            if decode {
-                                if let Some(ch) = char::from_u32(cp) {
-                                    let mut buf = [0u8; 4];
-                                    self.scratch
-                                        .extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
-                                }
-                            }
-                            continue;
-                        }
-                        _ => return Err(Stop::Invalid),
-                    };
-                    if decode {
-                        self.scratch.push(c);
-                    }
-                }
-                _ => {
-                    let j = match memchr2(b'"', b'\\', &s[self.i..]) {
-                        Some(j) => self.i + j,
-                        None => return Err(Stop::Invalid),
-                    };
-                    if s[self.i..j].iter().any(|&b| b < 0x20) {
-                        return Err(Stop::Invalid);
-                    }
-                    if decode {
-                        self.scratch.extend_from_slice(&s[self.i..j]);
-                    }
-                    self.i = j;
-                }
-            }
+        Ok(Str::Scratch)
+    }
+
+    /// One more open container; `TooDeep` past `MAX_BODY_NESTING`.
+    #[inline]
+    fn enter(&mut self) -> R<()> {
+        self.depth += 1;
+        if self.depth > MAX_BODY_NESTING {
+            return Err(Stop::TooDeep);
         }
+        Ok(())
     }
 
     #[inline]
@@ -339,37 +517,41 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
             }
             Some(b'{') => {
                 self.i += 1;
+                self.enter()?;
                 self.ws();
                 if self.peek() == Some(b'}') {
                     self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    if self.peek() != Some(b'"') {
-                        return Err(Stop::Invalid);
+                } else {
+                    loop {
+                        if self.peek() != Some(b'"') {
+                            return Err(Stop::Invalid);
+                        }
+                        self.i += 1;
+                        self.string(false)?;
+                        self.colon()?;
+                        self.skip_value()?;
+                        if self.after_member(b'}')? {
+                            break;
+                        }
                     }
-                    self.i += 1;
-                    self.string(false)?;
-                    self.colon()?;
-                    self.skip_value()?;
-                    if self.after_member(b'}')? {
-                        return Ok(());
-                    }
                 }
+                self.depth -= 1;
             }
             Some(b'[') => {
                 self.i += 1;
+                self.enter()?;
                 self.ws();
                 if self.peek() == Some(b']') {
                     self.i += 1;
-                    return Ok(());
-                }
-                loop {
-                    self.skip_value()?;
-                    if self.after_member(b']')? {
-                        return Ok(());
+                } else {
+                    loop {
+                        self.skip_value()?;
+                        if self.after_member(b']')? {
+                            break;
+                        }
                     }
                 }
+                self.depth -= 1;
             }
             _ => {
                 self.scalar(None)?;
@@ -440,7 +622,9 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                 let (float, a, b) = self.number()?;
                 if emit.is_some() {
                     let tok = &self.s[a..b];
-                    if float {
+                    if float && write_plain_decimal(&mut self.out, tok) {
+                        // `12.5`-style decimals: already Python's repr.
+                    } else if float {
                         // JSON number syntax is a subset of Rust's float syntax.
                         let x: f64 = std::str::from_utf8(tok)
                             .ok()
@@ -498,11 +682,17 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
             }
             Some(b'{') => {
                 self.i += 1;
-                self.object(d, false).map(|_| ())
+                self.enter()?;
+                self.object(d, false)?;
+                self.depth -= 1;
+                Ok(())
             }
             Some(b'[') => {
                 self.i += 1;
-                self.array(d)
+                self.enter()?;
+                self.array(d)?;
+                self.depth -= 1;
+                Ok(())
             }
             _ => self.scalar(Some(())),
         }
@@ -541,22 +731,50 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
     }
 
     /// Record a decoded key of the object at nesting `lv`; Err(Fallback) if repeated.
-    fn note_key(&mut self, lv: usize, st: Str) -> R<()> {
+    /// Returns the key's hash.
+    fn note_key(&mut self, lv: usize, st: Str) -> R<u64> {
         let text: &[u8] = match st {
             Str::Src(a, b) => &self.s[a..b],
             Str::Scratch => &self.scratch,
         };
         let h = hash_bytes(text);
         let level = &mut self.levels[lv];
-        for &(kh, a, b) in &level.keys {
-            if kh == h && &level.arena[a..b] == text {
-                return Err(Stop::Fallback);
+        let indexed = level.keys.len() >= LINEAR_KEYS;
+        let repeated = if !indexed {
+            level
+                .keys
+                .iter()
+                .any(|&(kh, a, b, _)| kh == h && &level.arena[a..b] == text)
+        } else {
+            if level.index.is_empty() {
+                for (i, k) in level.keys.iter_mut().enumerate() {
+                    k.3 = level.index.insert(k.0, i).unwrap_or(NONE);
+                }
             }
+            let mut at = level.index.get(&h).copied().unwrap_or(NONE);
+            let mut found = false;
+            while at != NONE {
+                let (kh, a, b, prev) = level.keys[at];
+                if kh == h && &level.arena[a..b] == text {
+                    found = true;
+                    break;
+                }
+                at = prev;
+            }
+            found
+        };
+        if repeated {
+            return Err(Stop::Fallback);
         }
         let a = level.arena.len();
         level.arena.extend_from_slice(text);
-        level.keys.push((h, a, level.arena.len()));
-        Ok(())
+        let prev = if indexed {
+            level.index.insert(h, level.keys.len()).unwrap_or(NONE)
+        } else {
+            NONE
+        };
+        level.keys.push((h, a, level.arena.len(), prev));
+        Ok(h)
     }
 
     /// Does the output key just written at `out[ks..ke]` equal an earlier one?
@@ -576,12 +794,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         if self.levels.len() <= lv {
             self.levels.push(Level::default());
         }
-        {
-            let level = &mut self.levels[lv];
-            level.arena.clear();
-            level.keys.clear();
-            level.entries.clear();
-        }
+        self.levels[lv].clear();
         let eng = self.eng;
         let cap = eng.limits.max_mapping_entries;
         let filter = top && !eng.body_field_allowlist.is_empty();
@@ -598,7 +811,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                 }
                 self.i += 1;
                 let st = self.string(true)?;
-                self.note_key(lv, st)?;
+                let h = self.note_key(lv, st)?;
                 self.colon()?;
                 let skip = stopped
                     || (filter
@@ -633,8 +846,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                         Str::Src(a, b) => &self.s[a..b],
                         Str::Scratch => &self.scratch,
                     };
-                    let sensitive = eng.keys.is_sensitive(key_text);
-                    let cut = eng.write_key(&mut self.out, key_text);
+                    let (sensitive, cut) = self.keys.write(eng, &mut self.out, key_text, h);
                     let ke = self.out.len();
                     if (cut || key_text == TRUNCATED_KEY.as_bytes())
                         && self.out_key_collides(lv, ks, ke)
@@ -691,11 +903,17 @@ impl Engine {
         if data.is_empty() {
             return Ok(BodyOutcome::Empty);
         }
-        if too_deep(data) {
-            return Ok(BodyOutcome::TooDeep);
-        }
-        if std::str::from_utf8(data).is_err() || data.starts_with(b"\xef\xbb\xbf") {
-            return Ok(BodyOutcome::InvalidJson);
+        // `too_deep` comes before `invalid_json`: the pre-scan only runs when the single
+        // pass stops early (a body it parsed whole has the nesting it counted).
+        let invalid = || {
+            if too_deep(data) {
+                BodyOutcome::TooDeep
+            } else {
+                BodyOutcome::InvalidJson
+            }
+        };
+        if data.starts_with(b"\xef\xbb\xbf") {
+            return Ok(invalid());
         }
         let mut p = Parser {
             s: data,
@@ -706,11 +924,14 @@ impl Engine {
             scratch: Vec::new(),
             levels: Vec::new(),
             nest: 0,
+            depth: 0,
+            keys: KeyMemo::new(),
         };
         p.ws();
         let result: R<BodyOutcome> = (|| {
             if p.peek() == Some(b'{') {
                 p.i += 1;
+                p.enter()?;
                 let kept = p.object(1, true)?;
                 p.ws();
                 if p.i != p.s.len() {
@@ -734,8 +955,11 @@ impl Engine {
         })();
         match result {
             Ok(o) => Ok(o),
-            Err(Stop::Invalid) => Ok(BodyOutcome::InvalidJson),
+            Err(Stop::Invalid) => Ok(invalid()),
+            Err(Stop::TooDeep) => Ok(BodyOutcome::TooDeep),
             Err(Stop::Fallback) => Ok(BodyOutcome::Fallback),
+            // A pattern raised; a body the pre-scan rejects never ran one.
+            Err(Stop::Host) if too_deep(data) => Ok(BodyOutcome::TooDeep),
             Err(Stop::Host) => Err(HostError),
         }
     }
@@ -770,6 +994,47 @@ mod tests {
         assert_eq!(run(&[b'['; 300]), BodyOutcome::TooDeep);
         assert_eq!(run(b"{\"a\": 1, \"a\": 2}"), BodyOutcome::Fallback);
         assert_eq!(run(b"{\"a\": \"\\ud800\"}"), BodyOutcome::Fallback);
+    }
+
+    #[test]
+    fn wide_objects_and_late_errors() {
+        let keys: Vec<String> = (0..100).map(|i| format!("\"k{i}\": {i}")).collect();
+        let wide = format!("{{{}}}", keys.join(", "));
+        let eng = Engine::new(&EngineSpec {
+            limits: crate::Limits {
+                max_mapping_entries: 1000,
+                ..crate::Limits::default()
+            },
+            ..EngineSpec::default()
+        })
+        .unwrap();
+        let run = |d: &[u8]| eng.capture_body(d, &mut NoHost).unwrap();
+        assert_eq!(run(wide.as_bytes()), BodyOutcome::Ok(wide.clone().into_bytes()));
+        let repeated = format!("{}, \"k3\": 0}}", &wide[..wide.len() - 1]);
+        assert_eq!(run(repeated.as_bytes()), BodyOutcome::Fallback);
+        let deep = "[".repeat(300) + &"]".repeat(300);
+        assert_eq!(
+            run(format!("{{\"a\": x, \"b\": {deep}}}").as_bytes()),
+            BodyOutcome::TooDeep
+        );
+        assert_eq!(run(b"{\"a\": \"\xc3(\"}"), BodyOutcome::InvalidJson);
+        assert_eq!(run(b"{\"a\": 1} \xff"), BodyOutcome::InvalidJson);
+    }
+
+    #[test]
+    fn plain_decimals() {
+        let f = |t: &str| {
+            let mut v = Vec::new();
+            write_plain_decimal(&mut v, t.as_bytes()).then(|| String::from_utf8(v).unwrap())
+        };
+        assert_eq!(f("12.50").as_deref(), Some("12.5"));
+        assert_eq!(f("-0.000").as_deref(), Some("-0.0"));
+        assert_eq!(f("0.0001").as_deref(), Some("0.0001"));
+        assert_eq!(f("0.00001"), None);
+        assert_eq!(f("1234567890123456.0"), None);
+        assert_eq!(f("123456789012345.0").as_deref(), Some("123456789012345.0"));
+        assert_eq!(f("1e5"), None);
+        assert_eq!(f("1.5e5"), None);
     }
 
     #[test]

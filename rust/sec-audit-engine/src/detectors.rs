@@ -25,6 +25,165 @@ fn literals(name: &str) -> &'static [&'static str] {
 /// A payment-card match holds at least this many ASCII digits.
 const CARD_MIN_DIGITS: usize = 13;
 
+/// The most digits in one chain of digits joined by single `[ -]` separators: every
+/// payment-card match is such a chain of 13-19 digits, so below 13 the card regex
+/// cannot match (most texts with many digits - versions, dates, addresses - fail here).
+fn card_chain(w: &[u8]) -> usize {
+    let (mut best, mut run) = (0usize, 0usize);
+    let mut after_digit = false;
+    let mut after_sep = false;
+    for &b in w {
+        if b.is_ascii_digit() {
+            run = if after_digit || after_sep { run + 1 } else { 1 };
+            best = best.max(run);
+            after_digit = true;
+            after_sep = false;
+        } else if (b == b' ' || b == b'-') && after_digit {
+            after_digit = false;
+            after_sep = true;
+        } else {
+            after_digit = false;
+            after_sep = false;
+        }
+    }
+    best
+}
+
+/// Bit masks of 16 bytes (bit i = byte i): `[A-Za-z0-9_-]`, digits, `[0-9 -]`, `-`.
+#[derive(Clone, Copy, Default)]
+struct Masks16 {
+    token: u16,
+    digit: u16,
+    card: u16,
+    dash: u16,
+}
+
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+fn masks16(chunk: &[u8; 16]) -> Masks16 {
+    // SSE2 is part of x86_64.
+    use std::arch::x86_64::*;
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
+        // `x in [lo, lo + n)` as one signed compare after shifting lo to -128.
+        let in_range = |x: __m128i, lo: u8, n: u8| {
+            let shifted = _mm_add_epi8(x, _mm_set1_epi8((128u8.wrapping_sub(lo)) as i8));
+            _mm_cmplt_epi8(shifted, _mm_set1_epi8((128u8.wrapping_add(n)) as i8))
+        };
+        let letter = in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), b'a', 26);
+        let digit = in_range(v, b'0', 10);
+        let dash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'-' as i8));
+        let under = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'_' as i8));
+        let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
+        let token = _mm_or_si128(_mm_or_si128(letter, digit), _mm_or_si128(dash, under));
+        let card = _mm_or_si128(digit, _mm_or_si128(dash, space));
+        Masks16 {
+            token: _mm_movemask_epi8(token) as u16,
+            digit: _mm_movemask_epi8(digit) as u16,
+            card: _mm_movemask_epi8(card) as u16,
+            dash: _mm_movemask_epi8(dash) as u16,
+        }
+    }
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks16(chunk: &[u8; 16]) -> Masks16 {
+    let mut m = Masks16::default();
+    for (i, &b) in chunk.iter().enumerate() {
+        let bit = 1u16 << i;
+        let digit = b.is_ascii_digit();
+        if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
+            m.token |= bit;
+        }
+        if digit {
+            m.digit |= bit;
+        }
+        if digit || b == b' ' || b == b'-' {
+            m.card |= bit;
+        }
+        if b == b'-' {
+            m.dash |= bit;
+        }
+    }
+    m
+}
+
+/// Does `m` (continuing a run of `carry` set bits) hold a run of at least `k` set bits?
+/// Updates `carry` to the run still open at the top of `m`.
+#[inline(always)]
+fn run_at_least(m: u64, k: usize, carry: &mut usize) -> bool {
+    let mut hit = *carry + m.trailing_ones() as usize >= k;
+    if !hit && k <= 64 {
+        // Bit i of r: bits i..i+n are all set (n doubles up to k).
+        let (mut r, mut n) = (m, 1usize);
+        while n < k {
+            let s = n.min(k - n);
+            r &= r >> s;
+            n += s;
+        }
+        hit = r != 0;
+    }
+    *carry = if m == u64::MAX {
+        *carry + 64
+    } else {
+        m.leading_ones() as usize
+    };
+    hit
+}
+
+/// What the mask pass found in a window (each a necessary condition of some detector).
+#[derive(Default)]
+struct Found {
+    /// A run of `[A-Za-z0-9_-]` at least the shortest token detector's.
+    token: bool,
+    /// `-----` (the private-key header).
+    dashes: bool,
+    digits: usize,
+    /// A run of `[0-9 -]` at least 13 long (a card chain is one).
+    card_run: bool,
+}
+
+fn measure(w: &[u8], token_min: usize) -> Found {
+    let mut f = Found::default();
+    let (mut c_token, mut c_dash, mut c_card) = (0usize, 0usize, 0usize);
+    // 64-bit masks of up to four 16-byte chunks at a time.
+    let (mut token, mut digit, mut card, mut dash) = (0u64, 0u64, 0u64, 0u64);
+    let chunks = w.len().div_ceil(16);
+    for j in 0..chunks {
+        let m = match w.get(j * 16..j * 16 + 16) {
+            Some(c) => masks16(c.try_into().expect("16 bytes")),
+            None => {
+                // Padding bytes (0) belong to no class.
+                let mut last = [0u8; 16];
+                last[..w.len() - j * 16].copy_from_slice(&w[j * 16..]);
+                masks16(&last)
+            }
+        };
+        let at = (j % 4) * 16;
+        token |= (m.token as u64) << at;
+        digit |= (m.digit as u64) << at;
+        card |= (m.card as u64) << at;
+        dash |= (m.dash as u64) << at;
+        if j % 4 == 3 || j + 1 == chunks {
+            f.token |= run_at_least(token, token_min, &mut c_token);
+            f.dashes |= run_at_least(dash, 5, &mut c_dash);
+            f.card_run |= run_at_least(card, CARD_MIN_DIGITS, &mut c_card);
+            f.digits += digit.count_ones() as usize;
+            (token, digit, card, dash) = (0, 0, 0, 0);
+        }
+    }
+    f
+}
+
+/// `earer `, `Basic ` or `basic ` (the http_credentials prefixes, before their space).
+fn credential_prefix(w: &[u8]) -> bool {
+    memchr::memchr_iter(b' ', w).any(|i| {
+        let before = &w[i.saturating_sub(5)..i];
+        before == b"earer" || before == b"Basic" || before == b"basic"
+    })
+}
+
 /// (name, regex, validator is the payment-card check)
 pub const CATALOGUE: &[(&str, &str, bool)] = &[
     (
@@ -73,6 +232,44 @@ pub struct Detectors {
     /// The literal prefixes of the chosen non-card detectors (None: no such detector).
     gate: Option<AhoCorasick>,
     card: bool,
+    /// The shortest text any chosen detector can match.
+    min_len: usize,
+    /// The shortest `[A-Za-z0-9_-]` run a chosen token detector's match holds (every
+    /// one but `private_key_block` and `http_credentials` is a single such run).
+    token_min: usize,
+    private_key: bool,
+    credentials: bool,
+}
+
+/// The run of `[A-Za-z0-9_-]` every match of a token detector is (or holds).
+fn token_run(name: &str) -> Option<usize> {
+    match name {
+        "aws_access_key_id" => Some(20),
+        "github_token" => Some(40),
+        "gitlab_token" => Some(26),
+        "slack_token" => Some(15),
+        "stripe_key" => Some(24),
+        "google_api_key" => Some(39),
+        // The signature segment, `[A-Za-z0-9_-]{16,}`.
+        "jwt" => Some(16),
+        _ => None,
+    }
+}
+
+/// The shortest match of each detector (its regex's minimum width).
+fn min_match_len(name: &str) -> usize {
+    match name {
+        "aws_access_key_id" => 20,
+        "github_token" => 40,
+        "gitlab_token" => 26,
+        "slack_token" => 15,
+        "stripe_key" => 24,
+        "google_api_key" => 39,
+        "jwt" => 40,
+        "private_key_block" => 27,
+        "http_credentials" => 22,
+        _ => CARD_MIN_DIGITS,
+    }
 }
 
 fn is_alnum(b: u8) -> bool {
@@ -133,7 +330,9 @@ impl Detectors {
     pub fn new(names: &[String]) -> Result<Self, String> {
         let mut list = Vec::new();
         let mut lits: Vec<&str> = Vec::new();
+        let mut min_len = usize::MAX;
         let mut card_on = false;
+        let mut token_min = usize::MAX;
         for name in names {
             let (_, src, card) = CATALOGUE
                 .iter()
@@ -144,7 +343,9 @@ impl Detectors {
                 card: *card,
             });
             lits.extend_from_slice(literals(name));
+            min_len = min_len.min(min_match_len(name));
             card_on |= *card;
+            token_min = token_min.min(token_run(name).unwrap_or(usize::MAX));
         }
         let gate = if lits.is_empty() {
             None
@@ -155,6 +356,10 @@ impl Detectors {
             list,
             gate,
             card: card_on,
+            min_len,
+            token_min,
+            private_key: names.iter().any(|n| n == "private_key_block"),
+            credentials: names.iter().any(|n| n == "http_credentials"),
         })
     }
 
@@ -165,18 +370,30 @@ impl Detectors {
     /// Every hit (byte spans) in `window`; with `first_only`, stop at the first one.
     /// Returns whether there was any hit.
     pub fn hits(&self, window: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
-        // Necessary conditions only, so the answer is unchanged: a literal prefix for
-        // the token detectors, 13 digits for a card.
-        let literal = self.gate.as_ref().is_some_and(|g| g.is_match(window));
-        let digits = self.card && window.len() >= CARD_MIN_DIGITS && {
-            window.iter().filter(|b| b.is_ascii_digit()).count() >= CARD_MIN_DIGITS
-        };
-        if !literal && !digits {
+        // Necessary conditions only, so the answer is unchanged: the text is long
+        // enough; then one SIMD pass of byte-class masks: a token detector needs its
+        // `[A-Za-z0-9_-]` run (or `-----`, or a credentials prefix) and then one of the
+        // literal prefixes (one Aho-Corasick pass for all); a card needs 13 digits in
+        // a run of `[0-9 -]`, then a real chain of 13 (walked).
+        if window.len() < self.min_len {
+            return false;
+        }
+        let found = measure(window, self.token_min);
+        let literal = self.gate.is_some()
+            && (found.token
+                || (self.private_key && found.dashes)
+                || (self.credentials && credential_prefix(window)))
+            && self.gate.as_ref().is_some_and(|g| g.is_match(window));
+        let card = self.card
+            && found.digits >= CARD_MIN_DIGITS
+            && found.card_run
+            && card_chain(window) >= CARD_MIN_DIGITS;
+        if !literal && !card {
             return false;
         }
         let mut any = false;
         for det in &self.list {
-            if (det.card && !digits) || (!det.card && !literal) {
+            if (det.card && !card) || (!det.card && !literal) {
                 continue;
             }
             let mut pos = 0;
@@ -230,6 +447,66 @@ mod tests {
         s.clear();
         assert!(!d.hits(b"card 4111 1111-1111 1111", &mut s, false));
         assert!(!d.hits(b"4111111111111112", &mut s, false));
+    }
+
+    /// The same search with no gate at all: every regex on every window.
+    fn hits_ungated(d: &Detectors, w: &[u8]) -> Vec<(usize, usize)> {
+        let mut spans = Vec::new();
+        for det in &d.list {
+            let mut pos = 0;
+            while let Some(m) = det.re.find_at(w, pos) {
+                let (s, e) = (m.start(), m.end());
+                let left = s == 0 || !is_alnum(w[s - 1]);
+                let right = e == w.len() || !is_alnum(w[e]);
+                if left && right && (!det.card || valid_card(&w[s..e])) {
+                    spans.push((s, e));
+                    pos = e;
+                } else {
+                    pos = s + 1;
+                }
+                if pos > w.len() {
+                    break;
+                }
+            }
+        }
+        spans
+    }
+
+    #[test]
+    fn gate_never_changes_an_answer() {
+        let pieces: &[&[u8]] = &[
+            b"AKIA", b"ABCDEFGHIJKLMNOP", b"ghp_", b"github_pat_", b"glpat-", b"xoxb-",
+            b"sk_live_", b"rk_test_", b"AIza", b"eyJ", b".", b"-----BEGIN ", b"RSA ",
+            b"PRIVATE KEY-----", b"Bearer ", b"basic ", b"Basic", b" ", b"-", b"--", b"_",
+            b"4111", b"1111", b"0", b"9", b"37828224631000", b"6011", b"abcdefgh",
+            b"0123456789", b"+/=~", b"\xc3\xa9", b"\n", b"x", b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+        ];
+        let d = all();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let mut hit = 0;
+        for _ in 0..20_000 {
+            let mut w = Vec::new();
+            for _ in 0..next(14) {
+                let p = pieces[next(pieces.len())];
+                for _ in 0..=next(3) {
+                    w.extend_from_slice(p);
+                }
+            }
+            let mut got = Vec::new();
+            let any = d.hits(&w, &mut got, false);
+            let want = hits_ungated(&d, &w);
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&w));
+            assert_eq!(any, !want.is_empty());
+            assert_eq!(d.hits(&w, &mut Vec::new(), true), any);
+            hit += any as usize;
+        }
+        assert!((1000..19_000).contains(&hit), "{hit}");
     }
 
     #[test]
