@@ -301,6 +301,12 @@ class AuditMiddleware:
             response = self.get_response(request)
         finally:
             _reset_context(token)
+        try:  # the common unlogged response (< 400, no log_ok_responses) needs no call
+            status = response.status_code
+            if type(status) is int and status < 400 and not audit.runtime.log_ok_responses:
+                return response
+        except Exception:
+            pass
         finish(audit, response)  # type: ignore[arg-type]
         return response
 
@@ -313,6 +319,12 @@ class AuditMiddleware:
             response = await self.get_response(request)  # type: ignore[misc]
         finally:
             _reset_context(token)
+        try:  # as in __call__
+            status = response.status_code
+            if type(status) is int and status < 400 and not audit.runtime.log_ok_responses:
+                return response
+        except Exception:
+            pass
         finish(audit, response)
         return response
 
