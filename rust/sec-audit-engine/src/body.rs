@@ -1009,7 +1009,10 @@ mod tests {
         })
         .unwrap();
         let run = |d: &[u8]| eng.capture_body(d, &mut NoHost).unwrap();
-        assert_eq!(run(wide.as_bytes()), BodyOutcome::Ok(wide.clone().into_bytes()));
+        assert_eq!(
+            run(wide.as_bytes()),
+            BodyOutcome::Ok(wide.clone().into_bytes())
+        );
         let repeated = format!("{}, \"k3\": 0}}", &wide[..wide.len() - 1]);
         assert_eq!(run(repeated.as_bytes()), BodyOutcome::Fallback);
         let deep = "[".repeat(300) + &"]".repeat(300);

@@ -49,13 +49,29 @@ fn card_chain(w: &[u8]) -> usize {
     best
 }
 
-/// Bit masks of 16 bytes (bit i = byte i): `[A-Za-z0-9_-]`, digits, `[0-9 -]`, `-`.
+/// Bit masks of 16 bytes (bit i = byte i): `[A-Za-z0-9_-]`, digits, `[0-9 -]`, `-`,
+/// ` `, and `[rc]` (the last letter of `bearer`/`basic`).
 #[derive(Clone, Copy, Default)]
 struct Masks16 {
     token: u16,
     digit: u16,
     card: u16,
     dash: u16,
+    space: u16,
+    rc: u16,
+}
+
+impl Masks16 {
+    fn shifted(self, k: usize) -> Masks16 {
+        Masks16 {
+            token: self.token >> k,
+            digit: self.digit >> k,
+            card: self.card >> k,
+            dash: self.dash >> k,
+            space: self.space >> k,
+            rc: self.rc >> k,
+        }
+    }
 }
 
 #[cfg(target_arch = "x86_64")]
@@ -77,20 +93,25 @@ fn masks16(chunk: &[u8; 16]) -> Masks16 {
         let space = _mm_cmpeq_epi8(v, _mm_set1_epi8(b' ' as i8));
         let token = _mm_or_si128(_mm_or_si128(letter, digit), _mm_or_si128(dash, under));
         let card = _mm_or_si128(digit, _mm_or_si128(dash, space));
+        let rc = _mm_or_si128(
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'r' as i8)),
+            _mm_cmpeq_epi8(v, _mm_set1_epi8(b'c' as i8)),
+        );
         Masks16 {
             token: _mm_movemask_epi8(token) as u16,
             digit: _mm_movemask_epi8(digit) as u16,
             card: _mm_movemask_epi8(card) as u16,
             dash: _mm_movemask_epi8(dash) as u16,
+            space: _mm_movemask_epi8(space) as u16,
+            rc: _mm_movemask_epi8(rc) as u16,
         }
     }
 }
 
-#[cfg(not(target_arch = "x86_64"))]
-#[inline(always)]
-fn masks16(chunk: &[u8; 16]) -> Masks16 {
+/// The masks of up to 16 bytes, one byte at a time (short texts and other targets).
+fn masks_scalar(chunk: &[u8]) -> Masks16 {
     let mut m = Masks16::default();
-    for (i, &b) in chunk.iter().enumerate() {
+    for (i, &b) in chunk.iter().enumerate().take(16) {
         let bit = 1u16 << i;
         let digit = b.is_ascii_digit();
         if b.is_ascii_alphanumeric() || b == b'_' || b == b'-' {
@@ -105,8 +126,20 @@ fn masks16(chunk: &[u8; 16]) -> Masks16 {
         if b == b'-' {
             m.dash |= bit;
         }
+        if b == b' ' {
+            m.space |= bit;
+        }
+        if b == b'r' || b == b'c' {
+            m.rc |= bit;
+        }
     }
     m
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+#[inline(always)]
+fn masks16(chunk: &[u8; 16]) -> Masks16 {
+    masks_scalar(chunk)
 }
 
 /// Does `m` (continuing a run of `carry` set bits) hold a run of at least `k` set bits?
@@ -142,6 +175,8 @@ struct Found {
     digits: usize,
     /// A run of `[0-9 -]` at least 13 long (a card chain is one).
     card_run: bool,
+    /// A space right after `r` or `c` (`bearer `, `basic `).
+    rc_space: bool,
 }
 
 fn measure(w: &[u8], token_min: usize) -> Found {
@@ -149,28 +184,34 @@ fn measure(w: &[u8], token_min: usize) -> Found {
     let (mut c_token, mut c_dash, mut c_card) = (0usize, 0usize, 0usize);
     // 64-bit masks of up to four 16-byte chunks at a time.
     let (mut token, mut digit, mut card, mut dash) = (0u64, 0u64, 0u64, 0u64);
+    let (mut space, mut rc, mut rc_carry) = (0u64, 0u64, 0u64);
     let chunks = w.len().div_ceil(16);
     for j in 0..chunks {
         let m = match w.get(j * 16..j * 16 + 16) {
             Some(c) => masks16(c.try_into().expect("16 bytes")),
-            None => {
-                // Padding bytes (0) belong to no class.
-                let mut last = [0u8; 16];
-                last[..w.len() - j * 16].copy_from_slice(&w[j * 16..]);
-                masks16(&last)
+            None if w.len() >= 16 => {
+                // The last 16 bytes, shifted so that bit 0 is byte `j * 16` (the bytes
+                // before it were counted with the previous chunk).
+                let n = w.len();
+                masks16(w[n - 16..].try_into().expect("16 bytes")).shifted(j * 16 + 16 - n)
             }
+            None => masks_scalar(w),
         };
         let at = (j % 4) * 16;
         token |= (m.token as u64) << at;
         digit |= (m.digit as u64) << at;
         card |= (m.card as u64) << at;
         dash |= (m.dash as u64) << at;
+        space |= (m.space as u64) << at;
+        rc |= (m.rc as u64) << at;
         if j % 4 == 3 || j + 1 == chunks {
+            f.rc_space |= space & (rc << 1 | rc_carry) != 0;
+            rc_carry = rc >> 63;
             f.token |= run_at_least(token, token_min, &mut c_token);
             f.dashes |= run_at_least(dash, 5, &mut c_dash);
             f.card_run |= run_at_least(card, CARD_MIN_DIGITS, &mut c_card);
             f.digits += digit.count_ones() as usize;
-            (token, digit, card, dash) = (0, 0, 0, 0);
+            (token, digit, card, dash, space, rc) = (0, 0, 0, 0, 0, 0);
         }
     }
     f
@@ -382,7 +423,7 @@ impl Detectors {
         let literal = self.gate.is_some()
             && (found.token
                 || (self.private_key && found.dashes)
-                || (self.credentials && credential_prefix(window)))
+                || (self.credentials && found.rc_space && credential_prefix(window)))
             && self.gate.as_ref().is_some_and(|g| g.is_match(window));
         let card = self.card
             && found.digits >= CARD_MIN_DIGITS
@@ -475,11 +516,40 @@ mod tests {
     #[test]
     fn gate_never_changes_an_answer() {
         let pieces: &[&[u8]] = &[
-            b"AKIA", b"ABCDEFGHIJKLMNOP", b"ghp_", b"github_pat_", b"glpat-", b"xoxb-",
-            b"sk_live_", b"rk_test_", b"AIza", b"eyJ", b".", b"-----BEGIN ", b"RSA ",
-            b"PRIVATE KEY-----", b"Bearer ", b"basic ", b"Basic", b" ", b"-", b"--", b"_",
-            b"4111", b"1111", b"0", b"9", b"37828224631000", b"6011", b"abcdefgh",
-            b"0123456789", b"+/=~", b"\xc3\xa9", b"\n", b"x", b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            b"AKIA",
+            b"ABCDEFGHIJKLMNOP",
+            b"ghp_",
+            b"github_pat_",
+            b"glpat-",
+            b"xoxb-",
+            b"sk_live_",
+            b"rk_test_",
+            b"AIza",
+            b"eyJ",
+            b".",
+            b"-----BEGIN ",
+            b"RSA ",
+            b"PRIVATE KEY-----",
+            b"Bearer ",
+            b"basic ",
+            b"Basic",
+            b" ",
+            b"-",
+            b"--",
+            b"_",
+            b"4111",
+            b"1111",
+            b"0",
+            b"9",
+            b"37828224631000",
+            b"6011",
+            b"abcdefgh",
+            b"0123456789",
+            b"+/=~",
+            b"\xc3\xa9",
+            b"\n",
+            b"x",
+            b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
         ];
         let d = all();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;

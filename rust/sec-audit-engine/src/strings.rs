@@ -54,7 +54,8 @@ impl Engine {
     ) -> Result<(), HostError> {
         let l = self.limits.max_string_length;
         if scan && (!self.patterns.is_empty() || !self.detectors.is_empty()) {
-            let ascii = window.is_ascii();
+            // Only user patterns care (a `rust` plan runs on ASCII windows only).
+            let ascii = !self.patterns.is_empty() && window.is_ascii();
             match self.mode {
                 ScrubMode::Value => {
                     if self.patterns.any(window, ascii, host)?

@@ -20,7 +20,9 @@ use crate::Inner;
 use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyString, PyTuple};
-use sec_audit_engine::json_writer::{compact_separators, write_float, write_str};
+use sec_audit_engine::json_writer::{
+    compact_separators, push_bytes, write_float, write_i64, write_str,
+};
 use sec_audit_engine::projection::{
     dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
 };
@@ -98,40 +100,49 @@ fn key_flags(inner: &Inner, text: &[u8], is_str: bool) -> u8 {
 
 // --- the key memo ------------------------------------------------------------------------
 
-const MEMO_SLOTS: usize = 512;
+/// Sets of `MEMO_WAYS` slots: the keys of a line rarely evict each other.
+const MEMO_SETS: usize = 128;
+const MEMO_WAYS: usize = 4;
 /// Longest memoised key JSON (quotes and escapes included).
-const MEMO_JSON: usize = 62;
+const MEMO_JSON: usize = 46;
 
+#[derive(Clone, Copy)]
 struct Slot {
-    /// A strong reference (so the address cannot be reused by another object), or null.
-    key: Obj,
     flags: u8,
     len: u8,
     json: [u8; MEMO_JSON],
 }
 
 /// Decisions for exact `str` keys by identity: the quoted output key and its flags.
-/// Keys in code are the same interned objects on every event, so a hit costs one
-/// pointer comparison. Direct-mapped and bounded (`MEMO_SLOTS` short keys at most, a
-/// new key evicts the old one): attacker-chosen keys can churn it but never grow it.
+/// Keys in code are the same interned objects on every event, so a hit costs a few
+/// pointer comparisons. Set-associative and bounded (`MEMO_SETS * MEMO_WAYS` short keys
+/// at most; a new key evicts one of its set round-robin): attacker-chosen keys can
+/// churn it but never grow it.
 #[derive(Default)]
 pub struct KeyMemo {
     /// Off for the fresh scratch of a concurrent call (nothing would reuse it).
     enabled: bool,
+    /// Strong references (so an address cannot be reused by another object), or null;
+    /// `keys[set * MEMO_WAYS + way]` goes with `slots[...]`.
+    keys: Vec<Obj>,
     slots: Vec<Slot>,
+    /// Next way to evict, per set.
+    victim: Vec<u8>,
 }
 
 impl KeyMemo {
     #[inline]
-    fn index(key: Obj) -> usize {
+    fn set(key: Obj) -> usize {
         let addr = key as usize as u64;
-        ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - 9)) as usize & (MEMO_SLOTS - 1)
+        ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (MEMO_SETS - 1)
     }
 
     #[inline]
     fn get(&self, key: Obj) -> Option<&Slot> {
-        let slot = self.slots.get(Self::index(key))?;
-        (slot.key == key).then_some(slot)
+        let base = Self::set(key) * MEMO_WAYS;
+        let ways = self.keys.get(base..base + MEMO_WAYS)?;
+        let way = ways.iter().position(|&k| k == key)?;
+        Some(&self.slots[base + way])
     }
 
     /// Needs the GIL (reference counts).
@@ -139,24 +150,41 @@ impl KeyMemo {
         if !self.enabled || json.len() > MEMO_JSON {
             return;
         }
-        if self.slots.is_empty() {
-            self.slots = (0..MEMO_SLOTS)
-                .map(|_| Slot {
-                    key: std::ptr::null_mut(),
+        if self.keys.is_empty() {
+            let n = MEMO_SETS * MEMO_WAYS;
+            self.keys = vec![std::ptr::null_mut(); n];
+            self.slots = vec![
+                Slot {
                     flags: 0,
                     len: 0,
                     json: [0; MEMO_JSON],
-                })
-                .collect();
+                };
+                n
+            ];
+            self.victim = vec![0; MEMO_SETS];
         }
-        let slot = &mut self.slots[Self::index(key)];
+        let set = Self::set(key);
+        let base = set * MEMO_WAYS;
+        let way = match self.keys[base..base + MEMO_WAYS]
+            .iter()
+            .position(|k| k.is_null())
+        {
+            Some(free) => free,
+            None => {
+                let v = self.victim[set] as usize;
+                self.victim[set] = ((v + 1) % MEMO_WAYS) as u8;
+                v
+            }
+        };
+        let i = base + way;
         unsafe {
             ffi::Py_IncRef(key);
-            if !slot.key.is_null() {
-                ffi::Py_DecRef(slot.key);
+            if !self.keys[i].is_null() {
+                ffi::Py_DecRef(self.keys[i]);
             }
         }
-        slot.key = key;
+        self.keys[i] = key;
+        let slot = &mut self.slots[i];
         slot.flags = flags;
         slot.len = json.len() as u8;
         slot.json[..json.len()].copy_from_slice(json);
@@ -166,9 +194,9 @@ impl KeyMemo {
 impl Drop for KeyMemo {
     fn drop(&mut self) {
         // The engine (or a call's fresh scratch) is dropped with the GIL held.
-        for slot in &self.slots {
-            if !slot.key.is_null() {
-                unsafe { ffi::Py_DecRef(slot.key) };
+        for &key in &self.keys {
+            if !key.is_null() {
+                unsafe { ffi::Py_DecRef(key) };
             }
         }
     }
@@ -260,6 +288,9 @@ const SHORT: usize = 32;
 pub struct Walk<'a, 'py> {
     py: Python<'py>,
     inner: &'a Inner,
+    /// Taken from the scratch for the call (one indirection less), given back on drop.
+    out: Vec<u8>,
+    stack: Vec<Frame>,
     s: &'a mut Scratch,
     sep: Separators,
     compact: bool,
@@ -273,7 +304,7 @@ pub struct Walk<'a, 'py> {
 impl Drop for Walk<'_, '_> {
     fn drop(&mut self) {
         // Normally empty; after an error, release what the open frames hold.
-        while let Some(frame) = self.s.stack.pop() {
+        while let Some(frame) = self.stack.pop() {
             unsafe {
                 ffi::Py_DecRef(frame.obj);
                 if !frame.iter.is_null() {
@@ -285,6 +316,8 @@ impl Drop for Walk<'_, '_> {
             self.s.pool.push(entries);
         }
         self.s.deep.clear();
+        self.s.out = std::mem::take(&mut self.out);
+        self.s.stack = std::mem::take(&mut self.stack);
     }
 }
 
@@ -331,10 +364,13 @@ unsafe fn utf8<'x>(s: Obj) -> Option<&'x [u8]> {
 
 impl<'a, 'py> Walk<'a, 'py> {
     pub fn new(py: Python<'py>, inner: &'a Inner, s: &'a mut Scratch, compact: bool) -> Self {
-        s.out.clear();
+        let mut out = std::mem::take(&mut s.out);
+        out.clear();
         Walk {
             py,
             inner,
+            out,
+            stack: std::mem::take(&mut s.stack),
             s,
             sep: if compact {
                 COMPACT_SEPARATORS
@@ -354,7 +390,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// The finished line as a Python `str`.
     pub fn finish(&self) -> PyResult<Bound<'py, PyString>> {
-        let out = &self.s.out;
+        let out = &self.out;
         debug_assert!(out.is_ascii());
         unsafe {
             let o = ffi::PyUnicode_FromStringAndSize(
@@ -367,7 +403,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     #[inline]
     pub fn push(&mut self, b: u8) {
-        self.s.out.push(b);
+        self.out.push(b);
     }
 
     fn host_err(&mut self) -> PyErr {
@@ -388,7 +424,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             None => return self.string_slow(v, scan),
         };
         if self.verbatim {
-            write_str(&mut self.s.out, text);
+            write_str(&mut self.out, text);
             return Ok(());
         }
         // At most as many code points as bytes: a text this short is its own window.
@@ -399,7 +435,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             .then(|| unsafe { Bound::from_borrowed_ptr(self.py, v) });
         let core = &self.inner.core;
         if core
-            .write_string(&mut self.s.out, text, false, scan, &mut self.host)
+            .write_string(&mut self.out, text, false, scan, &mut self.host)
             .is_err()
         {
             return Err(self.host_err());
@@ -412,13 +448,13 @@ impl<'a, 'py> Walk<'a, 'py> {
         let s = unsafe { Bound::from_borrowed_ptr(self.py, v) };
         if self.verbatim {
             let t = full_text(&s)?;
-            write_str(&mut self.s.out, t.bytes());
+            write_str(&mut self.out, t.bytes());
             return Ok(());
         }
         let (text, beyond) = window_text(&s, self.inner.core.window_len())?;
         let core = &self.inner.core;
         if core
-            .write_string(&mut self.s.out, text.bytes(), beyond, scan, &mut self.host)
+            .write_string(&mut self.out, text.bytes(), beyond, scan, &mut self.host)
             .is_err()
         {
             return Err(self.host_err());
@@ -432,9 +468,9 @@ impl<'a, 'py> Walk<'a, 'py> {
         let json = frag.getattr(pyo3::intern!(self.py, "json"))?;
         let text = full_text(&json)?;
         if self.compact {
-            compact_separators(&mut self.s.out, text.bytes());
+            compact_separators(&mut self.out, text.bytes());
         } else {
-            self.s.out.extend_from_slice(text.bytes());
+            self.out.extend_from_slice(text.bytes());
         }
         Ok(())
     }
@@ -467,14 +503,13 @@ impl<'a, 'py> Walk<'a, 'py> {
             if x == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
                 return Err(PyErr::fetch(self.py));
             }
-            let buf = itoa_buf(x);
-            self.s.out.extend_from_slice(buf.as_bytes());
+            write_i64(&mut self.out, x);
             return Ok(());
         }
         // Beyond 64 bits: `int.__repr__` (raises past the int-digits limit).
         let r = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Repr(v))? };
         let t = full_text(&r)?;
-        self.s.out.extend_from_slice(t.bytes());
+        self.out.extend_from_slice(t.bytes());
         Ok(())
     }
 
@@ -483,7 +518,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         if x == -1.0 && unsafe { !ffi::PyErr_Occurred().is_null() } {
             return Err(PyErr::fetch(self.py));
         }
-        let out = &mut self.s.out;
+        let out = &mut self.out;
         if x.is_nan() {
             out.extend_from_slice(b"\"nan\"");
         } else if x.is_infinite() {
@@ -505,7 +540,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     #[inline]
     pub fn emit(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
         if depth >= self.limits.max_depth {
-            self.s.out.extend_from_slice(Q_TRUNCATED);
+            self.out.extend_from_slice(Q_TRUNCATED);
             return Ok(false);
         }
         match self.emit_exact(v, depth, scan, redact)? {
@@ -525,26 +560,53 @@ impl<'a, 'py> Walk<'a, 'py> {
     ) -> PyResult<Option<bool>> {
         unsafe {
             if v == ffi::Py_None() {
-                self.s.out.extend_from_slice(b"null");
+                self.out.extend_from_slice(b"null");
             } else if ffi::PyUnicode_CheckExact(v) != 0 {
                 self.string(v, scan)?;
             } else if ffi::PyLong_CheckExact(v) != 0 {
                 self.int_exact(v)?;
             } else if v == ffi::Py_True() {
-                self.s.out.extend_from_slice(b"true");
+                self.out.extend_from_slice(b"true");
             } else if v == ffi::Py_False() {
-                self.s.out.extend_from_slice(b"false");
+                self.out.extend_from_slice(b"false");
             } else if ffi::PyDict_CheckExact(v) != 0 {
                 let cap = self.limits.max_mapping_entries;
-                return Ok(Some(self.open(v, Kind::Dict, true, cap, depth, scan, redact, false)));
+                return Ok(Some(self.open(
+                    v,
+                    Kind::Dict,
+                    true,
+                    cap,
+                    depth,
+                    scan,
+                    redact,
+                    false,
+                )));
             } else if ffi::PyList_CheckExact(v) != 0 {
                 let cap = self.limits.max_sequence_length;
-                return Ok(Some(self.open(v, Kind::List, false, cap, depth, scan, redact, false)));
+                return Ok(Some(self.open(
+                    v,
+                    Kind::List,
+                    false,
+                    cap,
+                    depth,
+                    scan,
+                    redact,
+                    false,
+                )));
             } else if ffi::PyFloat_CheckExact(v) != 0 {
                 self.float(v)?;
             } else if ffi::PyTuple_CheckExact(v) != 0 {
                 let cap = self.limits.max_sequence_length;
-                return Ok(Some(self.open(v, Kind::Tuple, false, cap, depth, scan, redact, false)));
+                return Ok(Some(self.open(
+                    v,
+                    Kind::Tuple,
+                    false,
+                    cap,
+                    depth,
+                    scan,
+                    redact,
+                    false,
+                )));
             } else {
                 return Ok(None);
             }
@@ -566,13 +628,13 @@ impl<'a, 'py> Walk<'a, 'py> {
                 if ffi::PyLong_Check(p) != 0 {
                     let r = self.inner.int_repr.bind(self.py).call1((&cur,))?;
                     let t = full_text(&r)?;
-                    self.s.out.extend_from_slice(t.bytes());
+                    self.out.extend_from_slice(t.bytes());
                 } else if ffi::PyFloat_Check(p) != 0 {
                     self.float(p)?;
                 } else if ffi::PyUnicode_Check(p) != 0 {
                     self.string(p, scan)?;
                 } else if ffi::PyBytes_Check(p) != 0 || ffi::PyByteArray_Check(p) != 0 {
-                    self.s.out.extend_from_slice(Q_REDACTED);
+                    self.out.extend_from_slice(Q_REDACTED);
                 } else {
                     let r = self.inner.classify.bind(self.py).call1((&cur,))?;
                     let r = r.cast_into::<PyTuple>().map_err(PyErr::from)?;
@@ -590,7 +652,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                         K_ENUM => {
                             let id = p as usize;
                             if enums_seen.contains(&id) {
-                                self.s.out.extend_from_slice(Q_REDACTED);
+                                self.out.extend_from_slice(Q_REDACTED);
                                 return Ok(false);
                             }
                             enums_seen.push(id);
@@ -611,7 +673,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                         }
                         K_MARKER => {
                             let t = full_text(&payload)?;
-                            write_str(&mut self.s.out, t.bytes());
+                            write_str(&mut self.out, t.bytes());
                         }
                         _ => {
                             return Err(pyo3::exceptions::PyRuntimeError::new_err(
@@ -629,7 +691,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     #[inline]
     fn on_path(&self, oid: usize) -> bool {
-        let stack = &self.s.stack;
+        let stack = &self.stack;
         let n = stack.len();
         stack[..n.min(SHORT)].iter().any(|f| f.obj as usize == oid)
             || (n > SHORT && self.s.deep.contains(&oid))
@@ -652,21 +714,21 @@ impl<'a, 'py> Walk<'a, 'py> {
     ) -> bool {
         let oid = obj as usize;
         if self.on_path(oid) {
-            self.s.out.extend_from_slice(Q_REDACTED);
+            self.out.extend_from_slice(Q_REDACTED);
             if !iter.is_null() {
                 unsafe { ffi::Py_DecRef(iter) };
             }
             return false;
         }
         unsafe { ffi::Py_IncRef(obj) };
-        if self.s.stack.len() >= SHORT {
+        if self.stack.len() >= SHORT {
             self.s.deep.insert(oid);
         }
-        let start = self.s.out.len();
+        let start = self.out.len();
         let suspicious = matches!(kind, Kind::Iter);
-        self.s.out.push(if is_map { b'{' } else { b'[' });
+        self.out.push(if is_map { b'{' } else { b'[' });
         let entries = self.s.pool.pop().unwrap_or_default();
-        self.s.stack.push(Frame {
+        self.stack.push(Frame {
             obj,
             iter,
             kind,
@@ -780,7 +842,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// the envelope.
     pub fn member(&mut self, k: Obj, v: Obj, first: bool) -> PyResult<()> {
         if !first {
-            self.s.out.extend_from_slice(self.sep.item);
+            push_bytes(&mut self.out, self.sep.item);
         }
         // Python code may run below for anything but the plain types: own them first.
         let key_plain = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
@@ -791,7 +853,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             )
         });
         let (flags, _) = self.key(k, false)?;
-        self.s.out.extend_from_slice(self.sep.kv);
+        push_bytes(&mut self.out, self.sep.kv);
         if flags & (F_ATTRIBUTES | F_BODY) != 0 {
             let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
             if flags & F_ATTRIBUTES != 0 && self.is_mapping(&value)? {
@@ -817,18 +879,19 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// Write the output key of `k` (truncated unless `verbatim` or not `truncate`).
     /// Returns its flags and whether the output key may collide with another one (cut,
     /// or not an exact `str`). `k` must be owned by the caller unless an exact `str`.
-    #[inline]
+    #[inline(always)]
     fn key(&mut self, k: Obj, truncate: bool) -> PyResult<(u8, bool)> {
         let exact = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
         if exact {
             if let Some(slot) = self.s.keys.get(k) {
-                self.s.out.extend_from_slice(&slot.json[..slot.len as usize]);
+                push_bytes(&mut self.out, &slot.json[..slot.len as usize]);
                 return Ok((slot.flags, false));
             }
         }
         self.key_slow(k, exact, truncate)
     }
 
+    #[inline(never)]
     fn key_slow(&mut self, k: Obj, exact: bool, truncate: bool) -> PyResult<(u8, bool)> {
         let is_str = exact || unsafe { ffi::PyUnicode_Check(k) } != 0;
         let owner;
@@ -842,16 +905,16 @@ impl<'a, 'py> Walk<'a, 'py> {
         };
         let kb = text.bytes();
         let flags = key_flags(self.inner, kb, is_str);
-        let ks = self.s.out.len();
+        let ks = self.out.len();
         let cut = if self.verbatim || !truncate {
-            write_str(&mut self.s.out, kb);
+            write_str(&mut self.out, kb);
             false
         } else {
-            self.inner.core.write_key(&mut self.s.out, kb)
+            self.inner.core.write_key(&mut self.out, kb)
         };
         // Memoise short exact keys that no limit cuts (the same output in every mode).
         if exact && kb.len() <= self.inner.core.limits.max_string_length {
-            let json = &self.s.out[ks..];
+            let json = &self.out[ks..];
             self.s.keys.put(k, json, flags);
         }
         Ok((flags, cut || !exact))
@@ -859,41 +922,14 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     // --- the loop over open frames ---------------------------------------------------
 
+    #[inline(always)]
     fn next(&mut self) -> PyResult<Next<'py>> {
         let py = self.py;
-        let frame = self.s.stack.last_mut().expect("open frame");
+        let frame = self.stack.last_mut().expect("open frame");
         unsafe {
             match frame.kind {
-                Kind::Dict => {
-                    let mut k: Obj = std::ptr::null_mut();
-                    let mut v: Obj = std::ptr::null_mut();
-                    if ffi::PyDict_Next(frame.obj, &mut frame.pos, &mut k, &mut v) == 0 {
-                        return Ok(Next::End);
-                    }
-                    Ok(Next::Pair(k, v, None))
-                }
-                Kind::List => {
-                    if frame.pos >= ffi::PyList_Size(frame.obj) {
-                        return Ok(Next::End);
-                    }
-                    let item = ffi::PyList_GetItem(frame.obj, frame.pos);
-                    if item.is_null() {
-                        return Err(PyErr::fetch(py));
-                    }
-                    frame.pos += 1;
-                    Ok(Next::Item(item, None))
-                }
-                Kind::Tuple => {
-                    if frame.pos >= ffi::PyTuple_Size(frame.obj) {
-                        return Ok(Next::End);
-                    }
-                    let item = ffi::PyTuple_GetItem(frame.obj, frame.pos);
-                    if item.is_null() {
-                        return Err(PyErr::fetch(py));
-                    }
-                    frame.pos += 1;
-                    Ok(Next::Item(item, None))
-                }
+                // Walked by `dict_entries` / `seq_items`.
+                Kind::Dict | Kind::List | Kind::Tuple => unreachable!("exact containers"),
                 Kind::Iter => {
                     let is_map = frame.is_map;
                     let item = ffi::PyIter_Next(frame.iter);
@@ -916,8 +952,19 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     fn run(&mut self) -> PyResult<()> {
-        while let Some(frame) = self.s.stack.last() {
-            let height = self.s.stack.len();
+        while let Some(frame) = self.stack.last() {
+            match frame.kind {
+                Kind::Dict => {
+                    self.dict_entries()?;
+                    continue;
+                }
+                Kind::List | Kind::Tuple => {
+                    self.seq_items()?;
+                    continue;
+                }
+                Kind::Iter => {}
+            }
+            let height = self.stack.len();
             let is_map = frame.is_map;
             let advanced = if is_map {
                 self.map_step()?
@@ -926,7 +973,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             };
             if !advanced {
                 self.close();
-            } else if is_map && self.s.stack.len() == height {
+            } else if is_map && self.stack.len() == height {
                 self.finish_entry();
             }
         }
@@ -934,14 +981,14 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     fn close(&mut self) {
-        let mut frame = self.s.stack.pop().expect("open frame");
+        let mut frame = self.stack.pop().expect("open frame");
         unsafe {
             ffi::Py_DecRef(frame.obj);
             if !frame.iter.is_null() {
                 ffi::Py_DecRef(frame.iter);
             }
         }
-        let out = &mut self.s.out;
+        let out = &mut self.out;
         if frame.is_map {
             if frame.suspicious {
                 dedupe_entries(out, frame.start, &frame.entries, self.sep);
@@ -952,18 +999,18 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
         frame.entries.clear();
         self.s.pool.push(std::mem::take(&mut frame.entries));
-        if self.s.stack.len() >= SHORT {
+        if self.stack.len() >= SHORT {
             self.s.deep.remove(&(frame.obj as usize));
         }
-        if self.s.stack.last().is_some_and(|f| f.is_map) {
+        if self.stack.last().is_some_and(|f| f.is_map) {
             self.finish_entry();
         }
     }
 
     #[inline]
     fn finish_entry(&mut self) {
-        let end = self.s.out.len();
-        let frame = self.s.stack.last_mut().expect("open frame");
+        let end = self.out.len();
+        let frame = self.stack.last_mut().expect("open frame");
         let (ks, ke) = frame.pending;
         frame.entries.push(Entry {
             key_start: ks,
@@ -979,17 +1026,17 @@ impl<'a, 'py> Walk<'a, 'py> {
             Next::Pair(..) => unreachable!(),
         };
         let sep = self.sep;
-        let frame = self.s.stack.last_mut().expect("open frame");
+        let frame = self.stack.last_mut().expect("open frame");
         if frame.index == frame.cap {
-            self.s.out.extend_from_slice(sep.item);
-            self.s.out.extend_from_slice(Q_TRUNCATED);
+            push_bytes(&mut self.out, sep.item);
+            self.out.extend_from_slice(Q_TRUNCATED);
             return Ok(false);
         }
         let first = frame.index == 0;
         frame.index += 1;
         let (d, scan, redact) = (frame.depth + 1, frame.scan, frame.redact);
         if !first {
-            self.s.out.extend_from_slice(sep.item);
+            push_bytes(&mut self.out, sep.item);
         }
         self.emit(item, d, scan, redact)?;
         Ok(true)
@@ -1001,27 +1048,10 @@ impl<'a, 'py> Walk<'a, 'py> {
             Next::Pair(k, v, hold) => (k, v, hold),
             Next::Item(..) => unreachable!(),
         };
-        let sep = self.sep;
-        let frame = self.s.stack.last_mut().expect("open frame");
+        let fi = self.stack.len() - 1;
+        let frame = &mut self.stack[fi];
         if frame.index == frame.cap {
-            // The overflow key, a literal; overwritten in place if present (dedupe).
-            let out = &mut self.s.out;
-            if frame.index > 0 {
-                out.extend_from_slice(sep.item);
-            }
-            let ks = out.len();
-            write_str(out, TRUNCATED_KEY.as_bytes());
-            let ke = out.len();
-            out.extend_from_slice(sep.kv);
-            out.extend_from_slice(Q_TRUNCATED);
-            frame.pending = (ks, ke);
-            frame.suspicious = true;
-            let end = out.len();
-            frame.entries.push(Entry {
-                key_start: ks,
-                key_end: ke,
-                val_end: end,
-            });
+            self.overflow_key();
             return Ok(false);
         }
         let first = frame.index == 0;
@@ -1036,73 +1066,167 @@ impl<'a, 'py> Walk<'a, 'py> {
                 )
             });
         }
-        if !first {
-            self.s.out.extend_from_slice(sep.item);
+        self.map_entry(fi, k, v, first, depth, scan, redact, top)?;
+        drop(hold);
+        Ok(true)
+    }
+
+    /// The exact `dict` on top of the stack: its entries in one loop, until a value
+    /// opens a frame (the loop resumes when that one closes) or the dict ends.
+    fn dict_entries(&mut self) -> PyResult<()> {
+        let fi = self.stack.len() - 1;
+        let f = &self.stack[fi];
+        let (obj, cap, depth, scan, redact, top) =
+            (f.obj, f.cap, f.depth + 1, f.scan, f.redact, f.top);
+        loop {
+            let f = &mut self.stack[fi];
+            let mut k: Obj = std::ptr::null_mut();
+            let mut v: Obj = std::ptr::null_mut();
+            if unsafe { ffi::PyDict_Next(obj, &mut f.pos, &mut k, &mut v) } == 0 {
+                self.close();
+                return Ok(());
+            }
+            if f.index == cap {
+                self.overflow_key();
+                self.close();
+                return Ok(());
+            }
+            let first = f.index == 0;
+            f.index += 1;
+            // `str(key)` runs Python code: own both before it.
+            let hold = (unsafe { ffi::PyUnicode_CheckExact(k) } == 0).then(|| unsafe {
+                (
+                    Bound::from_borrowed_ptr(self.py, k),
+                    Bound::from_borrowed_ptr(self.py, v),
+                )
+            });
+            let opened = self.map_entry(fi, k, v, first, depth, scan, redact, top)?;
+            drop(hold);
+            if opened {
+                return Ok(());
+            }
+            self.finish_entry();
         }
-        let ks = self.s.out.len();
-        let (flags, suspicious) = self.key(k, true)?;
-        let ke = self.s.out.len();
-        self.s.out.extend_from_slice(sep.kv);
-        let frame = self.s.stack.last_mut().expect("open frame");
+    }
+
+    /// The exact `list`/`tuple` on top of the stack, like `dict_entries`.
+    fn seq_items(&mut self) -> PyResult<()> {
+        let fi = self.stack.len() - 1;
+        let f = &self.stack[fi];
+        let (obj, cap, depth, scan, redact) = (f.obj, f.cap, f.depth + 1, f.scan, f.redact);
+        let is_list = matches!(f.kind, Kind::List);
+        let sep = self.sep;
+        loop {
+            let f = &mut self.stack[fi];
+            let item = unsafe {
+                let len = if is_list {
+                    ffi::PyList_Size(obj)
+                } else {
+                    ffi::PyTuple_Size(obj)
+                };
+                if f.pos >= len {
+                    self.close();
+                    return Ok(());
+                }
+                let item = if is_list {
+                    ffi::PyList_GetItem(obj, f.pos)
+                } else {
+                    ffi::PyTuple_GetItem(obj, f.pos)
+                };
+                if item.is_null() {
+                    return Err(PyErr::fetch(self.py));
+                }
+                item
+            };
+            f.pos += 1;
+            if f.index == cap {
+                push_bytes(&mut self.out, sep.item);
+                self.out.extend_from_slice(Q_TRUNCATED);
+                self.close();
+                return Ok(());
+            }
+            let first = f.index == 0;
+            f.index += 1;
+            if !first {
+                push_bytes(&mut self.out, sep.item);
+            }
+            if self.emit(item, depth, scan, redact)? {
+                return Ok(());
+            }
+        }
+    }
+
+    /// The overflow key of the mapping on top, a literal; overwritten in place if
+    /// present (dedupe).
+    fn overflow_key(&mut self) {
+        let sep = self.sep;
+        let frame = self.stack.last_mut().expect("open frame");
+        let out = &mut self.out;
+        if frame.index > 0 {
+            out.extend_from_slice(sep.item);
+        }
+        let ks = out.len();
+        write_str(out, TRUNCATED_KEY.as_bytes());
+        let ke = out.len();
+        out.extend_from_slice(sep.kv);
+        out.extend_from_slice(Q_TRUNCATED);
         frame.pending = (ks, ke);
-        if suspicious {
-            frame.suspicious = true;
+        frame.suspicious = true;
+        let end = out.len();
+        frame.entries.push(Entry {
+            key_start: ks,
+            key_end: ke,
+            val_end: end,
+        });
+    }
+
+    /// One entry of mapping frame `fi`: separator, output key, value (or its frame).
+    /// `k`/`v` alive for the call (owned by the caller unless `k` is an exact `str`).
+    /// Returns whether the value opened a frame.
+    #[allow(clippy::too_many_arguments)]
+    #[inline(always)]
+    fn map_entry(
+        &mut self,
+        fi: usize,
+        k: Obj,
+        v: Obj,
+        first: bool,
+        depth: usize,
+        scan: bool,
+        redact: bool,
+        top: bool,
+    ) -> PyResult<bool> {
+        let sep = self.sep;
+        if !first {
+            push_bytes(&mut self.out, sep.item);
         }
+        let ks = self.out.len();
+        let (flags, suspicious) = self.key(k, true)?;
+        let ke = self.out.len();
+        push_bytes(&mut self.out, sep.kv);
+        let frame = &mut self.stack[fi];
+        frame.pending = (ks, ke);
+        frame.suspicious |= suspicious;
         if redact && flags & F_SENSITIVE != 0 && !(top && flags & F_KEY_EXEMPT != 0) {
-            self.s
-                .out
+            self.out
                 .extend_from_slice(if depth >= self.limits.max_depth {
                     Q_TRUNCATED
                 } else {
                     Q_REDACTED
                 });
-            return Ok(true);
+            return Ok(false);
         }
         let scan = scan && !(top && flags & F_VALUE_EXEMPT != 0);
         if top && !is_exact_plain(v) {
             let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
             if self.is_fragment(&value)? {
                 self.fragment(&value)?;
-            } else {
-                self.emit(value.as_ptr(), depth, scan, redact)?;
+                return Ok(false);
             }
-            return Ok(true);
+            return self.emit(value.as_ptr(), depth, scan, redact);
         }
-        self.emit(v, depth, scan, redact)?;
-        drop(hold);
-        Ok(true)
+        self.emit(v, depth, scan, redact)
     }
-}
-
-struct ItoaBuf {
-    buf: [u8; 24],
-    start: usize,
-}
-
-impl ItoaBuf {
-    fn as_bytes(&self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
-fn itoa_buf(x: i64) -> ItoaBuf {
-    let mut buf = [0u8; 24];
-    let mut i = buf.len();
-    let neg = x < 0;
-    let mut u = x.unsigned_abs();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (u % 10) as u8;
-        u /= 10;
-        if u == 0 {
-            break;
-        }
-    }
-    if neg {
-        i -= 1;
-        buf[i] = b'-';
-    }
-    ItoaBuf { buf, start: i }
 }
 
 // Keep the markers' text in one place (the quoted forms above must match).
