@@ -24,6 +24,9 @@ build_native
 step "ruff"
 "$VENV/bin/ruff" check .
 
+step "mypy (the package is typed: py.typed)"
+"$VENV/bin/mypy"
+
 step "pytest, native engine"
 # The native run must really run natively: fail loudly if the extension cannot load.
 "$VENV/bin/python" -c 'import sec_audit._native as n; from sec_audit.core.engine import active_engine_name as a; import os; os.environ["SEC_AUDIT_ENGINE"] = "native"; print("native engine:", n.__file__, "->", a())'

@@ -404,13 +404,13 @@ def _key_id(value: Any, path: str) -> str:
     return value
 
 
-def _integrity_secret(key: bytes | None, key_env: str | None, prefix: str) -> bytes:
+def _integrity_secret(key: bytes | str | None, key_env: str | None, prefix: str) -> bytes:
     """The HMAC key: `key` itself, or the value of `key_env` read now (start-up)."""
     if (key is None) == (key_env is None):
         where = prefix or "integrity"
         raise AuditConfigurationError(f"{where} needs exactly one of 'key' and 'key_env'.")
     if key is not None:
-        return key
+        return key.encode() if isinstance(key, str) else key
     assert key_env is not None
     env_path = _key_path(prefix, "key_env")
     raw = os.environ.get(key_env)
@@ -435,7 +435,8 @@ class IntegrityConfig:
     `key_env` read once at start-up); it is left out of repr and comparisons.
     """
 
-    key: bytes | None = field(default=None, repr=False)
+    # A str key is accepted and stored as its UTF-8 bytes by the converter.
+    key: bytes | str | None = field(default=None, repr=False)
     key_env: str | None = None
     key_id: str = "k1"
     secret: bytes = field(init=False, default=b"", repr=False, compare=False)

@@ -234,9 +234,10 @@ class AuditEvent:
 # Slot writers that bypass the frozen `__setattr__` (fields are only set while an
 # event is being made, never after it is handed out).
 _new = object.__new__
-_set_event_type = AuditEvent.event_type.__set__  # type: ignore[attr-defined]
-_set_schema_version = AuditEvent.schema_version.__set__  # type: ignore[attr-defined]
-_set_body = AuditEvent.body.__set__  # type: ignore[attr-defined]
-_set_attributes = AuditEvent.attributes.__set__  # type: ignore[attr-defined]
-_set_timestamp = AuditEvent.timestamp_ns.__set__  # type: ignore[attr-defined]
-_set_observed = AuditEvent.observed_timestamp_ns.__set__  # type: ignore[attr-defined]
+_SLOTS: dict[str, Any] = {name: AuditEvent.__dict__[name] for name in AuditEvent.__slots__}
+_set_event_type = _SLOTS["event_type"].__set__
+_set_schema_version = _SLOTS["schema_version"].__set__
+_set_body = _SLOTS["body"].__set__
+_set_attributes = _SLOTS["attributes"].__set__
+_set_timestamp = _SLOTS["timestamp_ns"].__set__
+_set_observed = _SLOTS["observed_timestamp_ns"].__set__

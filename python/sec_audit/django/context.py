@@ -43,6 +43,17 @@ class RequestAudit(AuditContext):
         "runtime",
         "started_ns",
     )
+    # Slot types (annotations only: no class attributes, the slots stay lazy).
+    _address: str | None
+    _host: str | None
+    _request_id: str
+    _session_id: str | None
+    _url: str | None
+    body: bytes | str | None
+    outer: Any
+    request: Any
+    runtime: DjangoLoggingRuntime
+    started_ns: int
 
     def __init__(
         self, runtime: DjangoLoggingRuntime, request: Any, started_ns: int, outer: Any = None

@@ -302,7 +302,7 @@ class AuditMiddleware:
         finally:
             _reset_context(token)
         try:  # the common unlogged response (< 400, no log_ok_responses) needs no call
-            status = response.status_code
+            status = response.status_code  # type: ignore[union-attr]
             if type(status) is int and status < 400 and not audit.runtime.log_ok_responses:
                 return response
         except Exception:
@@ -320,7 +320,7 @@ class AuditMiddleware:
         finally:
             _reset_context(token)
         try:  # as in __call__
-            status = response.status_code
+            status = response.status_code  # type: ignore[union-attr]
             if type(status) is int and status < 400 and not audit.runtime.log_ok_responses:
                 return response
         except Exception:

@@ -211,7 +211,7 @@ class _AuthHooks:
         # and the session loading that decides what an unloaded session holds.
         self.middleware_get_user = middleware.get_user
         self.auth_get_user = auth.get_user
-        self.get_session = SessionBase._get_session
+        self.get_session = SessionBase._get_session  # type: ignore[attr-defined]
         for const in middleware.AuthenticationMiddleware.process_request.__code__.co_consts:
             if isinstance(const, CodeType) and const.co_name == "<lambda>":
                 self.code = const

@@ -13,6 +13,7 @@ class BodyFragment:
     """
 
     __slots__ = ("_json",)
+    _json: str
 
     def __init__(self, json: str) -> None:
         if not isinstance(json, str):

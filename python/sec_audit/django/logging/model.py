@@ -50,7 +50,8 @@ def _changed_fields(changes: Any) -> list[str] | None:
 def build_model_values(
     runtime: DjangoLoggingRuntime, entry: Any, changes: Any
 ) -> tuple[str, dict[str, Any]]:
-    event_type = ACTIONS.get(getattr(entry, "action", None), EventType.MODEL_UNKNOWN)
+    action: Any = getattr(entry, "action", None)
+    event_type = ACTIONS.get(action, EventType.MODEL_UNKNOWN)
     verb = event_type.rsplit(".", 1)[1]
     content_type = getattr(entry, "content_type", None)
     model = getattr(content_type, "model", "") or ""

@@ -286,7 +286,7 @@ class Walk:
 
     def _map_step(self, frame: _Frame) -> bool:
         """Start the next entry; False when the mapping is finished."""
-        entry = next(frame.entries, _END)
+        entry: Any = next(frame.entries, _END)
         if entry is _END:
             return False
         if frame.index == frame.cap:
