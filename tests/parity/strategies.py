@@ -81,22 +81,27 @@ plain_text = st.text(
 )
 
 
+# Strategies are built once, here: building one inside a draw costs hypothesis more than
+# the draw itself (validation, recursive properties), on every call.
+_TEXT_PARTS = st.lists(
+    st.one_of(plain_text, st.sampled_from(SECRETS), st.sampled_from(SPECIAL_CHARS)),
+    max_size=6,
+)
+_ONE_IN_31 = st.integers(0, 30)
+_REPEAT = st.integers(50, 400)
+
+
 @st.composite
 def texts(draw: st.DrawFn) -> str:
     """Text with secrets, specials and plain runs mixed; sometimes long."""
-    parts = draw(
-        st.lists(
-            st.one_of(plain_text, st.sampled_from(SECRETS), st.sampled_from(SPECIAL_CHARS)),
-            max_size=6,
-        )
-    )
-    text = "".join(parts)
-    if draw(st.integers(0, 30)) == 0:
-        text = text * draw(st.integers(50, 400))
+    text = "".join(draw(_TEXT_PARTS))
+    if draw(_ONE_IN_31) == 0:
+        text = text * draw(_REPEAT)
     return text
 
 
 keys = st.one_of(st.sampled_from(KEY_WORDS), texts(), st.integers(-3, 3))
+text_values = texts()
 
 
 class Color(enum.Enum):
@@ -181,6 +186,9 @@ def _containers(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
 
 
 trees = st.recursive(scalars, _containers, max_leaves=30)
+# An attribute value: up to 8 of them per envelope, so each gets a smaller budget (as
+# `json_values` below).
+small_trees = st.recursive(scalars, _containers, max_leaves=12)
 
 
 def _all_containers(value: Any, acc: list[Any], seen: set[int]) -> None:
@@ -194,16 +202,22 @@ def _all_containers(value: Any, acc: list[Any], seen: set[int]) -> None:
             _all_containers(child, acc, seen)
 
 
+_BOOL = st.booleans()
+_LINKS = st.integers(1, 3)
+# An index into a list drawn at run time: `index % len(list)` (a fixed strategy).
+_INDEX = st.integers(0, 1 << 16)
+
+
 @st.composite
-def linked_trees(draw: st.DrawFn) -> Any:
+def linked_trees(draw: st.DrawFn, source: st.SearchStrategy[Any] = trees) -> Any:
     """A tree, sometimes with a cycle or a shared subtree spliced in."""
-    tree = draw(trees)
+    tree = draw(source)
     containers: list[Any] = []
     _all_containers(tree, containers, set())
-    if containers and draw(st.booleans()):
-        for _ in range(draw(st.integers(1, 3))):
-            target = draw(st.sampled_from(containers))
-            link = draw(st.sampled_from(containers))
+    if containers and draw(_BOOL):
+        for _ in range(draw(_LINKS)):
+            target = containers[draw(_INDEX) % len(containers)]
+            link = containers[draw(_INDEX) % len(containers)]
             if isinstance(target, dict):
                 target[draw(keys)] = link
             else:
@@ -211,33 +225,44 @@ def linked_trees(draw: st.DrawFn) -> Any:
     return tree
 
 
+_ATTR_DICTS = st.dictionaries(keys, linked_trees(small_trees), max_size=8)
+_FRAGMENT_KEYS = st.sampled_from(("http.request.body", "password", "body"))
+_FRAGMENT_JSON = st.sampled_from(
+    ['{"a": 1, "b": "x, y: z"}', '"[TRUNCATED]"', '{"q\\": ": [1, 2]}']
+)
+
+
 @st.composite
 def attributes(draw: st.DrawFn) -> dict[Any, Any]:
-    attrs: dict[Any, Any] = draw(st.dictionaries(keys, linked_trees(), max_size=8))
-    if draw(st.booleans()):
-        attrs[draw(st.sampled_from(("http.request.body", "password", "body")))] = BodyFragment(
-            draw(
-                st.sampled_from(['{"a": 1, "b": "x, y: z"}', '"[TRUNCATED]"', '{"q\\": ": [1, 2]}'])
-            )
-        )
+    attrs: dict[Any, Any] = draw(_ATTR_DICTS)
+    if draw(_BOOL):
+        attrs[draw(_FRAGMENT_KEYS)] = BodyFragment(draw(_FRAGMENT_JSON))
     return attrs
+
+
+_TIMESTAMPS = st.integers(0, 2**64)
+_SEVERITY_TEXT = st.sampled_from(["INFO", "WARN", "ERROR"])
+_SEVERITY_NUMBER = st.integers(1, 24)
+_ENVELOPE_BODY = st.one_of(text_values, linked_trees())
+_RESOURCE = st.one_of(st.dictionaries(keys, scalars, max_size=3), linked_trees())
+_ATTRIBUTES = st.one_of(attributes(), attributes(), linked_trees())
 
 
 @st.composite
 def envelopes(draw: st.DrawFn) -> dict[Any, Any]:
     env: dict[Any, Any] = {
-        "timestamp": draw(st.integers(0, 2**64)),
-        "observed_timestamp": draw(st.integers(0, 2**64)),
-        "severity_text": draw(st.sampled_from(["INFO", "WARN", "ERROR"])),
-        "severity_number": draw(st.integers(1, 24)),
-        "body": draw(st.one_of(texts(), linked_trees())),
-        "resource": draw(st.one_of(st.dictionaries(keys, scalars, max_size=3), linked_trees())),
+        "timestamp": draw(_TIMESTAMPS),
+        "observed_timestamp": draw(_TIMESTAMPS),
+        "severity_text": draw(_SEVERITY_TEXT),
+        "severity_number": draw(_SEVERITY_NUMBER),
+        "body": draw(_ENVELOPE_BODY),
+        "resource": draw(_RESOURCE),
         "instrumentation_scope": {"name": "sec_audit.django", "version": "0.2.0"},
-        "attributes": draw(st.one_of(attributes(), attributes(), linked_trees())),
+        "attributes": draw(_ATTRIBUTES),
     }
-    if draw(st.booleans()):
-        env["event_name"] = draw(texts())
-    if draw(st.booleans()):
+    if draw(_BOOL):
+        env["event_name"] = draw(text_values)
+    if draw(_BOOL):
         env["trace_id"] = "0" * 32
         env["span_id"] = "1" * 16
         env["trace_flags"] = 1
@@ -254,40 +279,45 @@ json_scalars = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
     texts(),
 )
-json_trees = st.recursive(
-    json_scalars,
-    lambda leaves: st.one_of(
+_BODY_KEYS = st.one_of(st.sampled_from(KEY_WORDS), text_values)
+
+
+def _json_containers(leaves: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    return st.one_of(
         st.lists(leaves, max_size=5),
-        st.dictionaries(st.one_of(st.sampled_from(KEY_WORDS), texts()), leaves, max_size=5),
-    ),
-    max_leaves=40,
-)
+        st.dictionaries(_BODY_KEYS, leaves, max_size=5),
+    )
+
+
+json_trees = st.recursive(json_scalars, _json_containers, max_leaves=40)
+# A body object's values: up to 8 of them, so each gets a smaller budget (the whole
+# body stays within about the leaves of one tree: no giant bodies that cost generation
+# time and cover nothing more; depth and width are still reached, and deep nesting has
+# its own mutation).
+json_values = st.recursive(json_scalars, _json_containers, max_leaves=16)
+_BODY_TOP = st.one_of(st.dictionaries(_BODY_KEYS, json_values, max_size=8), json_trees)
+_ITEM_SEP = st.sampled_from([",", ", ", " ,\n", ",\t"])
+_KEY_SEP = st.sampled_from([":", ": ", " : ", ":\r\n"])
+_INDENT = st.sampled_from([None, None, 0, 2, "\t"])
+_LEADING = st.sampled_from(["", " ", "\n", "\t\r\n "])
+_TRAILING = st.sampled_from(["", " ", "\n"])
 
 
 @st.composite
 def json_bodies(draw: st.DrawFn) -> bytes:
     """`json.dumps` of a generated tree (mostly an object), random separators/whitespace."""
-    top = draw(
-        st.one_of(
-            st.dictionaries(st.one_of(st.sampled_from(KEY_WORDS), texts()), json_trees, max_size=8),
-            json_trees,
-        )
-    )
-    item_sep = draw(st.sampled_from([",", ", ", " ,\n", ",\t"]))
-    key_sep = draw(st.sampled_from([":", ": ", " : ", ":\r\n"]))
-    indent = draw(st.sampled_from([None, None, 0, 2, "\t"]))
+    top = draw(_BODY_TOP)
+    item_sep = draw(_ITEM_SEP)
+    key_sep = draw(_KEY_SEP)
+    indent = draw(_INDENT)
     text = json.dumps(
         top,
-        ensure_ascii=draw(st.booleans()),
+        ensure_ascii=draw(_BOOL),
         separators=(item_sep, key_sep),
         indent=indent,
     )
-    if draw(st.booleans()):
-        text = (
-            draw(st.sampled_from(["", " ", "\n", "\t\r\n "]))
-            + text
-            + draw(st.sampled_from(["", " ", "\n"]))
-        )
+    if draw(_BOOL):
+        text = draw(_LEADING) + text + draw(_TRAILING)
     return text.encode("utf-8", "surrogatepass")
 
 
@@ -306,74 +336,85 @@ MUTATIONS = (
 )
 
 
+_MUTATION = st.sampled_from(MUTATIONS)
+_BAD_UTF8 = st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"])
+_DUP_KEY = st.sampled_from(['"a"', '"password"', '"\\u0061"', '"_truncated"'])
+_DUP_FIRST = st.sampled_from(["1", '"x"', "[1, 2]", '{"a": 1}'])
+_DUP_LAST = st.sampled_from(["2", "null", '{"b": [3]}'])
+_FILLERS = st.integers(0, 4)
+_NAN_TOKEN = st.sampled_from(["NaN", "Infinity", "-Infinity", "nan", "-NaN", "infinity"])
+_BIG_DIGITS = st.sampled_from([19, 20, 300, 4299, 4300, 4301, 5000])
+_SIGN = st.sampled_from(["", "-"])
+_DEPTH = st.sampled_from([5, 255, 256, 257, 300])
+_OPENER = st.sampled_from(["[", '{"a": '])
+_ESCAPE = st.sampled_from(
+    [
+        "\\ud83d\\ude00",
+        "\\ud800",
+        "\\udc00x",
+        "\\ud800\\u0041",
+        "\\u00e9",
+        "\\u212a",
+        "\\/",
+        "\\x41",
+        "\\u12",
+        "\\uZZZZ",
+        '\\"',
+        "\\b\\f\\n\\r\\t",
+    ]
+)
+_WHERE = st.sampled_from(["key", "value"])
+_CONTROL = st.sampled_from(["\x00", "\x1f", "\n", "\x7f", "\u2028"])
+_INSERTED = st.sampled_from([b",", b"]", b"}", b"{", b'"', b"\\", b" "])
+_APPENDED = st.sampled_from([b"x", b",", b"{}", b" 1"])
+
+
+_JSON_BODIES = json_bodies()
+# The mutations that start from a generated body; the others build their own bytes.
+_FROM_BODY = ("truncate", "bad_utf8", "bom", "insert_byte", "trailing")
+
+
 @st.composite
 def mutated_bodies(draw: st.DrawFn) -> bytes:
-    data = draw(json_bodies())
-    kind = draw(st.sampled_from(MUTATIONS))
+    kind = draw(_MUTATION)
+    # Only draw a body the mutation uses (half of them do not).
+    data = draw(_JSON_BODIES) if kind in _FROM_BODY else b""
     if kind == "truncate" and data:
-        return data[: draw(st.integers(0, len(data) - 1))]
+        return data[: draw(_INDEX) % len(data)]
     if kind == "bad_utf8":
-        at = draw(st.integers(0, len(data)))
-        bad = draw(
-            st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"\xc0\xaf", b"\xf4\x90\x80\x80"])
-        )
-        return data[:at] + bad + data[at:]
+        at = draw(_INDEX) % (len(data) + 1)
+        return data[:at] + draw(_BAD_UTF8) + data[at:]
     if kind == "bom":
         return b"\xef\xbb\xbf" + data
     if kind == "duplicate":
-        k = draw(st.sampled_from(['"a"', '"password"', '"\\u0061"', '"_truncated"']))
-        v1, v2 = (
-            draw(st.sampled_from(["1", '"x"', "[1, 2]", '{"a": 1}'])),
-            draw(st.sampled_from(["2", "null", '{"b": [3]}'])),
-        )
-        filler = ", ".join(f'"k{i}": {i}' for i in range(draw(st.integers(0, 4))))
+        k = draw(_DUP_KEY)
+        v1, v2 = draw(_DUP_FIRST), draw(_DUP_LAST)
+        filler = ", ".join(f'"k{i}": {i}' for i in range(draw(_FILLERS)))
         inner = f"{k}: {v1}" + (", " + filler if filler else "") + f", {k}: {v2}"
         return ("{" + inner + "}").encode()
     if kind == "nan":
-        token = draw(st.sampled_from(["NaN", "Infinity", "-Infinity", "nan", "-NaN", "infinity"]))
+        token = draw(_NAN_TOKEN)
         return f'{{"v": {token}, "w": [{token}]}}'.encode()
     if kind == "big_int":
-        digits = draw(st.sampled_from([19, 20, 300, 4299, 4300, 4301, 5000]))
-        sign = draw(st.sampled_from(["", "-"]))
+        digits = draw(_BIG_DIGITS)
+        sign = draw(_SIGN)
         return f'{{"n": {sign}{"9" * digits}, "m": 1e400, "z": -0, "f": 1E-7}}'.encode()
     if kind == "deep":
-        n = draw(st.sampled_from([5, 255, 256, 257, 300]))
-        opener = draw(st.sampled_from(["[", '{"a": ']))
+        n = draw(_DEPTH)
+        opener = draw(_OPENER)
         closer = "]" if opener == "[" else "}"
         return ('{"d": ' + opener * (n - 1) + "1" + closer * (n - 1) + "}").encode()
     if kind == "escape":
-        esc = draw(
-            st.sampled_from(
-                [
-                    "\\ud83d\\ude00",
-                    "\\ud800",
-                    "\\udc00x",
-                    "\\ud800\\u0041",
-                    "\\u00e9",
-                    "\\u212a",
-                    "\\/",
-                    "\\x41",
-                    "\\u12",
-                    "\\uZZZZ",
-                    '\\"',
-                    "\\b\\f\\n\\r\\t",
-                ]
-            )
-        )
-        where = draw(st.sampled_from(["key", "value"]))
-        if where == "key":
+        esc = draw(_ESCAPE)
+        if draw(_WHERE) == "key":
             return f'{{"{esc}": 1, "password{esc}": 2}}'.encode()
         return f'{{"v": "a{esc}b", "w": ["{esc}"]}}'.encode()
     if kind == "control":
-        c = draw(st.sampled_from(["\x00", "\x1f", "\n", "\x7f", "\u2028"]))
+        c = draw(_CONTROL)
         return f'{{"v": "a{c}b"}}'.encode()
     if kind == "insert_byte" and data:
-        at = draw(st.integers(0, len(data)))
-        return (
-            data[:at]
-            + draw(st.sampled_from([b",", b"]", b"}", b"{", b'"', b"\\", b" "]))
-            + data[at:]
-        )
+        at = draw(_INDEX) % (len(data) + 1)
+        return data[:at] + draw(_INSERTED) + data[at:]
     if kind == "trailing":
-        return data + draw(st.sampled_from([b"x", b",", b"{}", b" 1"]))
+        return data + draw(_APPENDED)
     return data

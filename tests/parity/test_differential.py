@@ -66,16 +66,24 @@ def SETTINGS(n: int) -> settings:
     )
 
 
+_LIMITS = st.sampled_from(LIMIT_PROFILES)
+_PATTERNS = st.sampled_from(PATTERN_SETS)
+_MODES = st.sampled_from(["value", "match"])
+_ALLOW = st.sampled_from([(), ("csrftoken",), ("usertoken", "password")])
+_MAX_BODY = st.sampled_from([1 << 20, 1 << 20, 64])
+_BODY_ALLOW = st.sampled_from([(), (), ("a", "password", "v")])
+
+
 @st.composite
 def configs(draw: st.DrawFn, body: bool = False) -> tuple[Any, ...]:
     return config_key(
-        limits=draw(st.sampled_from(LIMIT_PROFILES)),
-        patterns=draw(st.sampled_from(PATTERN_SETS)),
+        limits=draw(_LIMITS),
+        patterns=draw(_PATTERNS),
         detectors=draw(st.booleans()),
-        mode=draw(st.sampled_from(["value", "match"])),
-        allow=draw(st.sampled_from([(), ("csrftoken",), ("usertoken", "password")])),
-        max_body=draw(st.sampled_from([1 << 20, 1 << 20, 64])) if body else 1 << 20,
-        body_allow=draw(st.sampled_from([(), (), ("a", "password", "v")])) if body else (),
+        mode=draw(_MODES),
+        allow=draw(_ALLOW),
+        max_body=draw(_MAX_BODY) if body else 1 << 20,
+        body_allow=draw(_BODY_ALLOW) if body else (),
     )
 
 
