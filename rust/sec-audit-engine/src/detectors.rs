@@ -420,15 +420,29 @@ impl Detectors {
             return false;
         }
         let found = measure(window, self.token_min);
-        let literal = self.gate.is_some()
-            && (found.token
-                || (self.private_key && found.dashes)
-                || (self.credentials && found.rc_space && credential_prefix(window)))
+        let tokens = found.token || (self.private_key && found.dashes);
+        let credentials = self.credentials && found.rc_space;
+        let cards = self.card && found.digits >= CARD_MIN_DIGITS && found.card_run;
+        if !tokens && !credentials && !cards {
+            return false;
+        }
+        self.search(window, spans, first_only, tokens, credentials, cards)
+    }
+
+    /// The exact search, for the texts the gate let through.
+    #[inline(never)]
+    fn search(
+        &self,
+        window: &[u8],
+        spans: &mut Vec<(usize, usize)>,
+        first_only: bool,
+        tokens: bool,
+        credentials: bool,
+        cards: bool,
+    ) -> bool {
+        let literal = (tokens || (credentials && credential_prefix(window)))
             && self.gate.as_ref().is_some_and(|g| g.is_match(window));
-        let card = self.card
-            && found.digits >= CARD_MIN_DIGITS
-            && found.card_run
-            && card_chain(window) >= CARD_MIN_DIGITS;
+        let card = cards && card_chain(window) >= CARD_MIN_DIGITS;
         if !literal && !card {
             return false;
         }

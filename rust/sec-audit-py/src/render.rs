@@ -296,7 +296,7 @@ pub struct Walk<'a, 'py> {
     compact: bool,
     /// The limits in force: the engine's, or none at all while writing the envelope's
     /// own members (`verbatim`: no truncation of strings or keys either).
-    limits: Limits,
+    limits: &'a Limits,
     verbatim: bool,
     host: AttachedHost<'a, 'py>,
 }
@@ -378,7 +378,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 DEFAULT_SEPARATORS
             },
             compact,
-            limits: inner.core.limits,
+            limits: &inner.core.limits,
             verbatim: false,
             host: AttachedHost {
                 py,
@@ -866,10 +866,10 @@ impl<'a, 'py> Walk<'a, 'py> {
             return self.value(v, 1, true, true);
         }
         // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
-        self.limits = UNBOUNDED;
+        self.limits = &UNBOUNDED;
         self.verbatim = true;
         let r = self.value(v, 0, false, false);
-        self.limits = self.inner.core.limits;
+        self.limits = &self.inner.core.limits;
         self.verbatim = false;
         r
     }
