@@ -258,8 +258,10 @@ impl Scratch {
 // engine's mutex gives one call at a time exclusive access.
 unsafe impl Send for Scratch {}
 
-/// Past this, the output buffer is given back after the call.
+/// Past these, what a call grew is given back after it (a hostile 100,000-deep value
+/// must not leave its frames' memory behind in the engine).
 const KEEP_OUT: usize = 1 << 20;
+const KEEP_FRAMES: usize = 256;
 
 /// Run `f` with the engine's scratch, or a fresh one if it is in use (another thread
 /// while this one runs Python code, or a re-entrant call).
@@ -275,6 +277,16 @@ pub fn with_scratch<R>(inner: &Inner, f: impl FnOnce(&mut Scratch) -> R) -> R {
     let r = f(&mut guard);
     if guard.out.capacity() > KEEP_OUT {
         guard.out = Vec::new();
+    }
+    if guard.stack.capacity() > KEEP_FRAMES {
+        guard.stack = Vec::new();
+    }
+    if guard.pool.len() > KEEP_FRAMES {
+        guard.pool.truncate(KEEP_FRAMES);
+        guard.pool.shrink_to_fit();
+    }
+    if guard.deep.capacity() > KEEP_FRAMES {
+        guard.deep = HashSet::new();
     }
     r
 }
