@@ -878,6 +878,16 @@ impl<'a, 'py> Walk<'a, 'py> {
             return self.value(v, 1, true, true);
         }
         // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
+        // Timestamps, severity and event name first, without setting up a walk.
+        if unsafe { ffi::PyLong_CheckExact(v) } != 0 {
+            return self.int_exact(v);
+        }
+        if unsafe { ffi::PyUnicode_CheckExact(v) } != 0 {
+            if let Some(text) = unsafe { utf8(v) } {
+                write_str(&mut self.out, text);
+                return Ok(());
+            }
+        }
         self.limits = &UNBOUNDED;
         self.verbatim = true;
         let r = self.value(v, 0, false, false);
