@@ -45,3 +45,19 @@ def internal_capture() -> Iterator[Capture]:
         logger.setLevel(old_level)
         logger.propagate = old_propagate
         diagnostics.reset()
+
+
+@contextmanager
+def audit_logger(name: str) -> Iterator[tuple[logging.Logger, Capture]]:
+    """A private INFO logger with a capturing handler, restored afterwards."""
+    logger = logging.getLogger(name)
+    handler = Capture()
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    logger.propagate = False
+    try:
+        yield logger, handler
+    finally:
+        logger.removeHandler(handler)
+        logger.filters.clear()
+        logger.disabled = False

@@ -13,7 +13,7 @@ from sec_audit.logging import emission
 from sec_audit.logging.emission import LoggingRuntime, emit_event
 from sec_audit.logging.pipeline import AuditPipeline
 
-from ._logging_helpers import Capture, internal_capture
+from ._logging_helpers import Capture, audit_logger, internal_capture
 
 
 @pytest.fixture
@@ -24,15 +24,8 @@ def internal() -> Iterator[Capture]:
 
 @pytest.fixture
 def audit() -> Iterator[tuple[logging.Logger, Capture]]:
-    logger = logging.getLogger("tests.emission.audit")
-    handler = Capture()
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield logger, handler
-    finally:
-        logger.removeHandler(handler)
+    with audit_logger("tests.emission.audit") as pair:
+        yield pair
 
 
 def make_event(**attrs: Any) -> AuditEvent:

@@ -14,22 +14,13 @@ from sec_audit.logging import emission
 from sec_audit.logging.emission import emit_event
 from sec_audit.logging.pipeline import AuditPipeline
 
-from ._logging_helpers import Capture
+from ._logging_helpers import Capture, audit_logger
 
 
 @pytest.fixture
 def audit() -> Iterator[tuple[logging.Logger, Capture]]:
-    logger = logging.getLogger("tests.emission_record.audit")
-    handler = Capture()
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield logger, handler
-    finally:
-        logger.removeHandler(handler)
-        logger.filters.clear()
-        logger.disabled = False
+    with audit_logger("tests.emission_record.audit") as pair:
+        yield pair
 
 
 def make_event(**attrs: Any) -> AuditEvent:
