@@ -74,10 +74,34 @@ def test_bad_settings_at_request_time_fail_open(client, settings, internal):
     assert "audit.context_prep_failed" in internal.reasons()
 
 
-def test_formatter_factory_bad_settings_names_the_key(settings):
+def test_formatter_factory_bad_settings_defers_the_error_naming_the_key(settings):
+    # Issue 11.1: raising here would be wrapped by logging.config; the app's ready()
+    # raises instead (tests/django/test_startup_errors.py), the formatter keeps it.
     settings.SEC_AUDIT = {"django": {"include_usernames": "yes"}}
-    with pytest.raises(ImproperlyConfigured, match=r"SEC_AUDIT\['django'\]\['include_usernames'\]"):
-        audit_jsonl_formatter()
+    formatter = audit_jsonl_formatter()
+    assert isinstance(formatter.config_error, ImproperlyConfigured)
+    assert "SEC_AUDIT['django']['include_usernames']" in str(formatter.config_error)
+
+
+def test_formatter_with_bad_settings_writes_malformed_and_reports(settings):
+    from tests.unit._logging_helpers import internal_capture
+
+    from sec_audit.core.events import AuditEvent
+
+    settings.SEC_AUDIT = {"core": {"log_ok_response": True}}
+    formatter = audit_jsonl_formatter()
+    event = AuditEvent("auth.login.failed", "1.0", "auth.login.failed", {"password": "hunter2"})
+    with internal_capture() as internal:
+        record = logging.makeLogRecord({"name": "sec_audit.audit", "audit_event": event})
+        line = formatter.format(record)
+    assert '"event_type": "audit.logging.malformed_record"' in line
+    assert "hunter2" not in line
+    assert internal.reasons == ["audit.settings_invalid"]
+    assert "log_ok_response" in internal.records[0].getMessage()
+    # Fixed settings: the same formatter renders the event again.
+    settings.SEC_AUDIT = {"core": {"log_ok_responses": True}}
+    line = formatter.format(record)
+    assert formatter.config_error is None
 
 
 def test_formatter_factory_in_dictconfig(settings):
@@ -107,23 +131,19 @@ def test_formatter_factory_in_dictconfig(settings):
     logging.getLogger("sec_audit.factory_probe").handlers.clear()
 
 
-def test_dictconfig_with_bad_settings_fails_with_the_key_in_the_chain(settings):
+def test_dictconfig_with_bad_settings_does_not_raise(settings):
     import logging.config
 
     settings.SEC_AUDIT = {"core": {"max_body_bytes": 0}}
-    with pytest.raises(ValueError, match="audit_jsonl") as info:
-        logging.config.dictConfig(
-            {
-                "version": 1,
-                "disable_existing_loggers": False,
-                "formatters": {
-                    "audit_jsonl": {
-                        "()": "sec_audit.django.logging.formatters.audit_jsonl_formatter"
-                    }
-                },
-            }
-        )
-    assert "max_body_bytes" in str(info.value.__cause__)
+    logging.config.dictConfig(
+        {
+            "version": 1,
+            "disable_existing_loggers": False,
+            "formatters": {
+                "audit_jsonl": {"()": "sec_audit.django.logging.formatters.audit_jsonl_formatter"}
+            },
+        }
+    )
 
 
 def test_formatter_and_runtime_share_one_engine(settings):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.core.exceptions import ImproperlyConfigured
 
 __all__ = ["SecAuditConfig"]
 
@@ -18,7 +19,12 @@ class SecAuditConfig(AppConfig):
 
         # Bad settings stop start-up here (ImproperlyConfigured naming the key). A
         # required-but-missing DRF/auditlog does not: checks E004/E006 report it.
-        get_runtime()
+        try:
+            get_runtime()
+        except ImproperlyConfigured as exc:
+            # `from None`: the message naming the key is the whole story, and the
+            # last line every entry point (manage.py, gunicorn, django.setup()) prints.
+            raise ImproperlyConfigured(str(exc)) from None
         from .logging import auth  # noqa: F401 - connects the auth receivers
         from .security_hook import install
 

@@ -4,6 +4,13 @@ It runs inside Django's logging set-up, before the apps are ready, so it only pa
 `SEC_AUDIT` (once, shared with the runtime) and shares the runtime's compiled engine.
 The formatter follows `SEC_AUDIT` changes (`override_settings` in tests): it rebinds
 to the new settings on the next record.
+
+A bad `SEC_AUDIT` does not raise here: `logging.config` would bury the message in a
+chained `ValueError: Unable to configure formatter ...`. The formatter keeps the
+error; `SecAuditConfig.ready()` raises the `ImproperlyConfigured` naming the key as
+the last line of start-up. Without the app, the first record reports the error on
+`sec_audit.internal` and is written as `audit.logging.malformed_record` (never with
+settings the project did not ask for).
 """
 
 from __future__ import annotations
@@ -13,6 +20,9 @@ import threading
 import weakref
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
+
+from sec_audit.logging import diagnostics
 from sec_audit.logging.formatters import JSONLLogFormatter
 
 from ..runtime import on_settings_reset, parsed_settings, shared_engine
@@ -31,7 +41,11 @@ class DjangoJSONLFormatter(JSONLLogFormatter):
     def __init__(self, **kwargs: Any) -> None:
         self._kwargs = dict(kwargs)
         self._stale = False
-        self._bind()
+        self.config_error: ImproperlyConfigured | None = None
+        try:
+            self._bind()
+        except ImproperlyConfigured as exc:
+            self._unbound(exc)
         with _live_lock:
             _live.add(self)
 
@@ -45,16 +59,41 @@ class DjangoJSONLFormatter(JSONLLogFormatter):
                 kwargs["engine"] = shared_engine(config)
         super().__init__(**kwargs)
 
+    def _unbound(self, exc: ImproperlyConfigured) -> None:
+        # Defaults only so the fallback line can be written; no record is rendered
+        # with them while `config_error` is set.
+        self.config_error = exc
+        kwargs = {k: v for k, v in self._kwargs.items() if k not in ("settings", "engine")}
+        kwargs.setdefault("scope_name", SCOPE_NAME)
+        super().__init__(**kwargs)
+
     def mark_stale(self) -> None:
         self._stale = True
 
     def format(self, record: logging.LogRecord) -> str:
-        if self._stale:
+        if self._stale or self.config_error is not None:
             self._stale = False
+            broken = self.config_error is not None
             try:
                 self._bind()
+            except ImproperlyConfigured as exc:
+                if broken:
+                    self.config_error = exc
             except Exception:  # keep the old settings; the runtime reports the bad config
                 pass
+            else:
+                self.config_error = None
+        if self.config_error is not None:
+            diagnostics.report(
+                "audit.settings_invalid",
+                f"SEC_AUDIT is invalid, audit records are written as malformed_record: "
+                f"{self.config_error}",
+            )
+            line = self._fallback(record, None)
+            try:
+                return self.finish(line)
+            except Exception:
+                return line
         return super().format(record)
 
 
@@ -72,6 +111,7 @@ def audit_jsonl_formatter(**kwargs: Any) -> JSONLLogFormatter:
     """The audit formatter with the resolved `SEC_AUDIT` settings and scope `sec_audit.django`.
 
     Extra kwargs (`compact=True`, `source=...`) go to `JSONLLogFormatter`. A bad
-    `SEC_AUDIT` raises `ImproperlyConfigured` whose message names the key.
+    `SEC_AUDIT` does not raise here (see the module docstring): the app's `ready()`
+    raises `ImproperlyConfigured` naming the key.
     """
     return DjangoJSONLFormatter(**kwargs)
