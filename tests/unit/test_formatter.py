@@ -277,22 +277,53 @@ def created_ns(out: Sink) -> int:
     return int(json.loads(out.last())["timestamp"])
 
 
-def test_non_audit_record_is_malformed_and_reported_once(internal: Capture) -> None:
+def test_non_audit_record_is_a_readable_malformed_line_reported_once(internal: Capture) -> None:
+    # Issue 11.2: logger, level and the (scrubbed) message, not an empty line.
     out = sink()
-    out.logger.info("plain message with password=hunter2")
-    out.logger.warning("another")
-    first, second = out.lines()
-    assert first == json.dumps(fallback_dict(json.loads(first)["timestamp"]))
-    assert json.loads(second)["severity_text"] == "ERROR"
-    assert "hunter2" not in out.stream.getvalue()
+    out.logger.info("key AKIAIOSFODNN7EXAMPLE in a message")
+    out.logger.warning("disk %s is %d%% full", "/var", 93)
+    first, second = (json.loads(line) for line in out.lines())
+    assert first["body"] == MALFORMED and first["event_name"] == MALFORMED
+    assert first["severity_text"] == "INFO"
+    assert first["attributes"]["event_type"] == MALFORMED
+    assert first["attributes"]["log.logger"] == out.logger.name
+    assert first["attributes"]["log.level"] == "INFO"
+    # Scrubbed like any attribute value (detectors, value patterns).
+    assert "AKIAIOSFODNN7EXAMPLE" not in out.stream.getvalue()
+    assert second["severity_text"] == "WARNING"
+    assert second["attributes"]["log.message"] == "disk /var is 93% full"
+    assert list(second) == ENVELOPE_KEYS
     assert internal.reasons == ["audit.non_audit_record"]
 
 
-def test_internal_diagnostics_routed_here_do_not_report(internal: Capture) -> None:
+def test_non_audit_record_with_bad_args_keeps_the_template(internal: Capture) -> None:
     formatter = JSONLLogFormatter()
-    record = logging.makeLogRecord({"name": "sec_audit.internal", "msg": "x"})
-    assert json.loads(formatter.format(record))["body"] == MALFORMED
+    record = logging.getLogger("app").makeRecord(
+        "app", logging.INFO, "f", 1, "value %d", ("x",), None
+    )
+    assert json.loads(formatter.format(record))["attributes"]["log.message"] == "value %d"
+
+
+def test_internal_diagnostics_routed_here_are_readable_and_do_not_report(
+    internal: Capture,
+) -> None:
+    formatter = JSONLLogFormatter()
+    record = logging.getLogger("sec_audit.internal").makeRecord(
+        "sec_audit.internal", logging.WARNING, "f", 1, "audit.enricher_failed: raised", (), None
+    )
+    line = json.loads(formatter.format(record))
+    assert line["body"] == MALFORMED
+    assert line["attributes"]["log.message"] == "audit.enricher_failed: raised"
+    assert line["severity_text"] == "WARNING"
     assert internal.reasons == []
+
+
+def test_non_audit_record_that_cannot_render_is_the_empty_fallback(internal: Capture) -> None:
+    formatter = JSONLLogFormatter(engine=RaisingEngine())
+    record = logging.makeLogRecord(
+        {"name": "app", "msg": "x", "created": 1.5, "levelno": 20, "levelname": "INFO"}
+    )
+    assert formatter.format(record) == json.dumps(fallback_dict(1_500_000_000))
 
 
 class RaisingEngine:

@@ -19,7 +19,7 @@ from sec_audit.core.events import AuditEvent
 
 from . import diagnostics
 from .degrade import shrink_line
-from .envelope import build_envelope, fallback_line, merged_attributes
+from .envelope import MALFORMED, build_envelope, fallback_line, merged_attributes, record_time_ns
 from .integrity import IntegrityChain
 
 __all__ = ["JSONLLogFormatter"]
@@ -134,12 +134,45 @@ class JSONLLogFormatter(logging.Formatter):
                     f"a record from logger {record.name!r} carries no audit event; "
                     "written as audit.logging.malformed_record",
                 )
-            line = self._fallback(record, None)
+            line = self._plain_record(record)
         try:
             return self.finish(line)
         except Exception as exc:
             diagnostics.report("audit.format_failed", "finishing the line failed", exc=exc)
             return line
+
+    def _plain_record(self, record: logging.LogRecord) -> str:
+        """A record that is not an audit event, readable: logger, level, message.
+
+        The message goes through the engine like any attribute (sensitive keys, value
+        patterns, detectors, projection limits); `exc_info` is dropped. If anything
+        fails, the empty malformed_record fallback is written.
+        """
+        if not isinstance(record.levelno, int):  # not made by logging: nothing to show
+            return self._fallback(record, None)
+        try:
+            try:
+                message = record.getMessage()
+            except Exception:  # bad %-args: the template alone
+                message = _as_text(record.msg, "")
+            event = AuditEvent(
+                MALFORMED,
+                "unknown",
+                MALFORMED,
+                {
+                    "log.logger": _as_text(record.name, ""),
+                    "log.level": _as_text(record.levelname, ""),
+                    "log.message": message,
+                },
+                timestamp_ns=record_time_ns(record),
+            )
+            line: str = self.engine.render(self.build_envelope(record, event), self.compact)
+        except Exception as exc:
+            diagnostics.debug("audit.format_failed", "non-audit record not rendered", exc=exc)
+            return self._fallback(record, None)
+        if len(line) > self.line_limit:
+            return self._fallback(record, None)
+        return line
 
     def _bound(self, record: logging.LogRecord, event: AuditEvent, line: str) -> str:
         limit = self.line_limit
