@@ -14,6 +14,7 @@ import argparse
 import hmac
 import itertools
 import os
+import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -253,6 +254,25 @@ def _split_spec(spec: str) -> tuple[str, str]:
     return key_id, value
 
 
+# Users paste the key itself after --key-env: nothing about a --key-env argument is
+# ever echoed (its key id, name or value), only its position.
+_ENV_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_spec(spec: str, where: str) -> tuple[str, str]:
+    key_id, sep, name = spec.partition("=")
+    if not sep:
+        key_id, name = DEFAULT_KEY_ID, spec
+    elif not INTEGRITY_KEY_ID_RE.fullmatch(key_id):
+        raise UsageError(f"invalid key id in {where} (expected [KEY_ID=]VAR; not shown)")
+    if not _ENV_NAME_RE.fullmatch(name):
+        raise UsageError(
+            f"the environment variable named by {where} is not a valid variable name "
+            "(give the variable's name, not the key; the argument is not shown)"
+        )
+    return key_id, name
+
+
 def _load_keys(key_envs: Sequence[str], key_files: Sequence[str]) -> dict[str, bytes]:
     keys: dict[str, bytes] = {}
 
@@ -263,12 +283,19 @@ def _load_keys(key_envs: Sequence[str], key_files: Sequence[str]) -> dict[str, b
             raise UsageError(f"{origin} is empty")
         keys[key_id] = secret
 
-    for spec in key_envs:
-        key_id, name = _split_spec(spec)
+    for position, spec in enumerate(key_envs, 1):
+        where = f"--key-env #{position}" if len(key_envs) > 1 else "--key-env"
+        key_id, name = _env_spec(spec, where)
         raw = os.environ.get(name)
         if raw is None:
-            raise UsageError(f"environment variable {name!r} is not set")
-        add(key_id, raw.encode("utf-8", "surrogateescape"), f"environment variable {name!r}")
+            raise UsageError(f"the environment variable named by {where} is not set")
+        if key_id in keys:
+            raise UsageError(f"the key id of {where} is given twice")
+        add(
+            key_id,
+            raw.encode("utf-8", "surrogateescape"),
+            f"the environment variable named by {where}",
+        )
     for spec in key_files:
         key_id, path = _split_spec(spec)
         try:

@@ -113,11 +113,11 @@ def test_many_problems_are_capped(tmp_path: Path) -> None:
     ("argv", "message"),
     [
         (["x.jsonl"], "give the key with --key-env VAR or --key-file PATH"),
-        (["--key-env", "SEC_AUDIT_TEST_UNSET", "x.jsonl"], "'SEC_AUDIT_TEST_UNSET' is not set"),
+        (["--key-env", "SEC_AUDIT_TEST_UNSET", "x.jsonl"], "named by --key-env is not set"),
         (["--key-file", "/nonexistent/key", "x.jsonl"], "cannot read key file '/nonexistent/key'"),
-        (["--key-env", "bad id=V", "x.jsonl"], "invalid key id 'bad id'"),
-        (["--key-env", "K", "--key-env", "K", "x.jsonl"], "key id 'k1' given twice"),
-        (["--key-env", "EMPTY", "x.jsonl"], "environment variable 'EMPTY' is empty"),
+        (["--key-env", "bad id=V", "x.jsonl"], "invalid key id in --key-env (expected"),
+        (["--key-env", "K", "--key-env", "K", "x.jsonl"], "key id of --key-env #2 is given twice"),
+        (["--key-env", "EMPTY", "x.jsonl"], "environment variable named by --key-env is empty"),
         (["--key-env", "K", "/nonexistent/audit.jsonl"], "cannot read '/nonexistent/audit.jsonl'"),
     ],
 )
@@ -132,6 +132,29 @@ def test_usage_errors(
     monkeypatch.setenv("EMPTY", "")
     assert run(*argv) == (EXIT_USAGE, "")
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "pasted",
+    [
+        "c2VjcmV0LWtleS1tYXRlcmlhbC0xMjM0NTY=",  # base64 with '=' padding
+        "k2=sk_live_0123456789abcdef!",
+        "0123456789abcdef0123456789abcdef",  # hex: not a variable name (leading digit)
+        "hunter2 hunter2 hunter2 hunter2",
+        "SOMEKEYTHATLOOKSLIKEANAME_0123456789",  # a valid name that is not set
+    ],
+)
+def test_key_env_never_echoes_its_argument(
+    pasted: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Issue 11.5: users paste the key itself after --key-env.
+    monkeypatch.delenv(pasted, raising=False)
+    assert run("--key-env", pasted, "x.jsonl") == (EXIT_USAGE, "")
+    err = capsys.readouterr().err
+    assert "--key-env" in err
+    for part in [pasted, *pasted.split("=")]:
+        if len(part) >= 4:
+            assert part not in err
 
 
 def test_argparse_usage_and_help(capsys: pytest.CaptureFixture[str]) -> None:
