@@ -21,6 +21,7 @@ from sec_audit.core.config import SecAuditSettings
 from sec_audit.core.engine import ENGINE_ENV_VAR, EngineConfig, build_engine
 from sec_audit.core.errors import AuditConfigurationError
 from sec_audit.logging.degrade import shrink_line
+from sec_audit.logging.integrity import MEMBER_KEY, IntegrityChain
 from sec_audit.logging.loki import cli as loki_cli
 
 __all__ = ["load_settings", "main"]
@@ -121,8 +122,14 @@ def _sources(paths: Sequence[str], stdin: BinaryIO) -> Iterator[tuple[str, Binar
         yield path, handle
 
 
-def _scrub_line(raw: bytes, engine: Any, limit: int, compact: bool) -> str:
-    """The re-rendered line, or raise ValueError with a reason (never the content)."""
+def _scrub_line(
+    raw: bytes, engine: Any, limit: int, compact: bool, sealed: list[int] | None = None
+) -> str:
+    """The re-rendered line, or raise ValueError with a reason (never the content).
+
+    A sealed line's `integrity` member is dropped (a re-scrubbed line no longer matches
+    its HMAC); `sealed[0]` counts them.
+    """
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -135,6 +142,10 @@ def _scrub_line(raw: bytes, engine: Any, limit: int, compact: bool) -> str:
         raise ValueError(f"not a JSON object ({type(record).__name__})")
     if not isinstance(record.get("attributes"), dict):
         raise ValueError("no 'attributes' object")
+    if MEMBER_KEY in record:
+        del record[MEMBER_KEY]
+        if sealed is not None:
+            sealed[0] += 1
     line: str = engine.render(record, compact)
     if len(line) > limit:
         shrunk = shrink_line(line, limit, compact=compact)
@@ -148,6 +159,12 @@ def _scrub(args: argparse.Namespace, stdin: BinaryIO, out: TextIO, err: TextIO) 
     settings = load_settings(args.settings)
     engine = _engine(settings)
     limit = settings.logging.projection_limits.max_record_bytes
+    integrity = settings.logging.integrity
+    # With integrity in the settings the output is sealed again, as one new stream.
+    chain = IntegrityChain.from_config(integrity) if integrity is not None else None
+    if chain is not None:
+        limit -= chain.member_bytes(args.compact)
+    sealed = [0]
     status = 0
     for name, handle in _sources(args.files, stdin):
         if handle is None:
@@ -160,13 +177,25 @@ def _scrub(args: argparse.Namespace, stdin: BinaryIO, out: TextIO, err: TextIO) 
                 if not raw.strip():
                     continue
                 try:
-                    out.write(_scrub_line(raw, engine, limit, args.compact) + "\n")
+                    text = _scrub_line(raw, engine, limit, args.compact, sealed)
+                    out.write((chain.seal(text) if chain is not None else text) + "\n")
                 except (ValueError, RecursionError) as exc:
                     err.write(f"{name}:{number}: invalid line: {exc}\n")
                     status = 1
         finally:
             if handle is not stdin:
                 handle.close()
+    if sealed[0] and chain is not None:
+        err.write(
+            f"sec-audit scrub: {sealed[0]} sealed line(s) re-sealed as a new stream "
+            f"({chain.stream}, key id {chain.key_id!r}); verify the output on its own\n"
+        )
+    elif sealed[0]:
+        err.write(
+            f"sec-audit scrub: {sealed[0]} sealed line(s): integrity member removed, the "
+            "output is NOT sealed (give --settings with SEC_AUDIT['logging']['integrity'] "
+            "to re-seal it)\n"
+        )
     return status
 
 

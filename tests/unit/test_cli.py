@@ -194,3 +194,57 @@ def test_console_script_module_runs() -> None:
         check=False,
     )
     assert proc.returncode == 0 and proc.stdout.strip() == f"sec-audit {__version__}"
+
+
+# -- scrub on sealed lines (issue 11.6) ----------------------------------------------------
+
+SEAL_KEY = b"cli-scrub-test-key-0123456789"
+
+
+def _sealed_input() -> bytes:
+    from sec_audit.logging.integrity import IntegrityChain
+
+    chain = IntegrityChain(SEAL_KEY)
+    lines = [line(password="hunter2", n=1), line(note="fine", n=2)]
+    return b"".join(chain.seal(raw.decode()).encode() + b"\n" for raw in lines)
+
+
+def test_scrub_sealed_lines_strips_the_member_and_says_so() -> None:
+    from sec_audit.verify import verify_lines
+
+    data = _sealed_input()
+    assert verify_lines(data.decode().splitlines(), {"k1": SEAL_KEY}).ok
+    code, out, err = run("scrub", stdin=data)
+    assert code == 0
+    records = [json.loads(text) for text in out.splitlines()]
+    assert [r["attributes"]["n"] for r in records] == [1, 2]
+    assert all("integrity" not in r for r in records)
+    assert records[0]["attributes"]["password"] == "[REDACTED]"
+    assert "2 sealed line(s)" in err and "NOT sealed" in err
+
+
+def test_scrub_unsealed_lines_prints_no_notice() -> None:
+    code, _, err = run("scrub", stdin=line(n=1))
+    assert code == 0 and err == ""
+
+
+def test_scrub_reseals_when_the_settings_configure_integrity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sec_audit.verify import verify_lines
+
+    new_key = b"the-new-sealing-key-for-scrub"
+    monkeypatch.setenv("CLI_SCRUB_SEAL_KEY", new_key.decode())
+    (tmp_path / "cli_seal_settings.py").write_text(
+        "SEC_AUDIT = {'logging': {'integrity': {'key_env': 'CLI_SCRUB_SEAL_KEY', 'key_id': 'k2'}}}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run("scrub", "--settings", "cli_seal_settings", stdin=_sealed_input())
+    assert code == 0
+    assert "re-sealed as a new stream" in err and "k2" in err
+    lines = out.splitlines()
+    assert len(lines) == 2 and all(
+        json.loads(text)["integrity"]["key_id"] == "k2" for text in lines
+    )
+    assert verify_lines(lines, {"k2": new_key}).ok
+    assert not verify_lines(lines, {"k1": SEAL_KEY, "k2": SEAL_KEY}).ok
