@@ -292,3 +292,39 @@ def test_settings_are_parsed_once(settings, monkeypatch):
     get_runtime()
     assert len([c for c in calls if isinstance(c, dict)]) == 1
     assert runtime_module.parsed_settings() is get_runtime().config
+
+
+def test_middleware_without_the_app_warns_once(monkeypatch):
+    # Issue 11.3: HTTP lines appear, auth events do not; say so, once per process.
+    from django.http import HttpResponse
+    from tests.unit._logging_helpers import internal_capture
+
+    from sec_audit.django import middleware
+    from sec_audit.logging import diagnostics
+
+    monkeypatch.setattr(middleware, "_app_warned", False)
+    apps = ["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions"]
+    with internal_capture() as internal:
+        middleware.AuditMiddleware(lambda request: HttpResponse())
+        assert internal.reasons == []  # the app is installed in the test settings
+        with override_settings(INSTALLED_APPS=apps):
+            middleware.AuditMiddleware(lambda request: HttpResponse())
+            diagnostics.reset()  # not the rate limiter: the middleware itself says it once
+            middleware.AuditMiddleware(lambda request: HttpResponse())
+    assert internal.reasons == ["audit.app_not_installed"]
+
+
+def test_middleware_without_the_app_warning_names_the_fix(monkeypatch):
+    from django.http import HttpResponse
+    from tests.unit._logging_helpers import internal_capture
+
+    from sec_audit.django import middleware
+
+    monkeypatch.setattr(middleware, "_app_warned", False)
+    with internal_capture() as internal:
+        with override_settings(INSTALLED_APPS=["django.contrib.contenttypes"]):
+            middleware.AuditMiddleware(lambda request: HttpResponse())
+    assert internal.reasons == ["audit.app_not_installed"]
+    record = internal.records[0]
+    assert record.levelno == logging.WARNING
+    assert "sec_audit.django.apps.SecAuditConfig" in record.getMessage()

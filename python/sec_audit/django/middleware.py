@@ -273,6 +273,28 @@ def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
         diagnostics.report("audit.response_record_failed", "HTTP event not written", exc=exc)
 
 
+_app_warned = False
+
+
+def _warn_if_app_missing() -> None:
+    """Once per process: without `SecAuditConfig` only HTTP events are written."""
+    global _app_warned
+    if _app_warned:
+        return
+    from django.apps import apps
+
+    if apps.is_installed("sec_audit.django"):
+        return
+    _app_warned = True
+    diagnostics.report(
+        "audit.app_not_installed",
+        "AuditMiddleware is in MIDDLEWARE but 'sec_audit.django.apps.SecAuditConfig' is "
+        "not in INSTALLED_APPS: auth, model and rejected-request (DisallowedHost) events "
+        "are NOT written and the system checks do not run. Add it near the top of "
+        "INSTALLED_APPS.",
+    )
+
+
 class AuditMiddleware:
     """Audits every response (see the module docstring); place it after Session and
     Authentication middleware."""
@@ -289,6 +311,7 @@ class AuditMiddleware:
         self._is_async = iscoroutinefunction(get_response)
         if self._is_async:
             markcoroutinefunction(self)
+        _warn_if_app_missing()
 
     def __call__(self, request: HttpRequest) -> Any:
         if self._is_async:
