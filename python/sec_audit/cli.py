@@ -2,6 +2,8 @@
 
 No Django needed: `--settings MODULE` imports a plain Python module and reads its
 `SEC_AUDIT` dict (`MODULE:NAME` for another name); without it, the defaults apply.
+`info` without `--settings` reads the Django project's `SEC_AUDIT` when
+DJANGO_SETTINGS_MODULE is set.
 Exit status: 0 ok, 1 some input was invalid or a file failed, 2 bad usage/settings.
 """
 
@@ -23,6 +25,7 @@ from sec_audit.core.errors import AuditConfigurationError
 from sec_audit.logging.degrade import shrink_line
 from sec_audit.logging.integrity import MEMBER_KEY, IntegrityChain
 from sec_audit.logging.loki import cli as loki_cli
+from sec_audit.logging.pipeline import AuditPipeline
 
 __all__ = ["load_settings", "main"]
 
@@ -36,8 +39,7 @@ def load_settings(spec: str | None) -> SecAuditSettings:
     if spec is None:
         return SecAuditSettings.from_value(None)
     module_name, _, attr = spec.partition(":")
-    if os.getcwd() not in sys.path:  # like `python -m`: modules next to the user
-        sys.path.insert(0, os.getcwd())
+    _cwd_on_path()
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
@@ -45,10 +47,42 @@ def load_settings(spec: str | None) -> SecAuditSettings:
     value = getattr(module, attr or "SEC_AUDIT", None)
     if value is None and attr:
         raise UsageError(f"{module_name!r} has no attribute {attr!r}")
+    return _parse(value)
+
+
+def _cwd_on_path() -> None:
+    if os.getcwd() not in sys.path:  # like `python -m`: modules next to the user
+        sys.path.insert(0, os.getcwd())
+
+
+def _parse(value: object) -> SecAuditSettings:
     try:
         return SecAuditSettings.from_value(value)
     except AuditConfigurationError as exc:
         raise UsageError(str(exc)) from exc
+
+
+DJANGO_SETTINGS_ENV = "DJANGO_SETTINGS_MODULE"
+
+
+def resolve_settings(spec: str | None) -> tuple[SecAuditSettings, str]:
+    """(settings, where they came from): `--settings`, else the Django project named by
+    DJANGO_SETTINGS_MODULE (read through `django.conf.settings`), else the defaults."""
+    if spec is not None:
+        return load_settings(spec), spec
+    module_name = os.environ.get(DJANGO_SETTINGS_ENV)
+    if not module_name:
+        return load_settings(None), "defaults"
+    _cwd_on_path()
+    try:
+        from django.conf import settings as django_settings
+    except ImportError:
+        raise UsageError(f"{DJANGO_SETTINGS_ENV} is set but Django is not installed") from None
+    try:
+        value = getattr(django_settings, "SEC_AUDIT", None)
+    except Exception as exc:
+        raise UsageError(f"cannot load Django settings {module_name!r}: {exc}") from exc
+    return _parse(value), f"django ({DJANGO_SETTINGS_ENV}={module_name})"
 
 
 def _engine(settings: SecAuditSettings) -> Any:
@@ -59,8 +93,22 @@ def _engine(settings: SecAuditSettings) -> Any:
 # -- info ------------------------------------------------------------------------------
 
 
+def _patterns(patterns: Sequence[Any]) -> list[str]:
+    return [p.pattern for p in patterns]
+
+
+def _name(spec: object) -> str:
+    if isinstance(spec, str):
+        return spec
+    module = getattr(spec, "__module__", None)
+    qualname = getattr(spec, "__qualname__", None) or type(spec).__qualname__
+    return f"{module}.{qualname}" if module else str(qualname)
+
+
 def _summary(settings: SecAuditSettings, engine: Any) -> dict[str, Any]:
     core, limits = settings.core, settings.logging.projection_limits
+    django = settings.django
+    integrity = settings.logging.integrity
     return {
         "version": __version__,
         "engine": engine.name,
@@ -73,14 +121,70 @@ def _summary(settings: SecAuditSettings, engine: Any) -> dict[str, Any]:
         "secret_detectors": list(core.secret_detectors),
         "value_scrub_mode": core.value_scrub_mode,
         "projection_limits": asdict(limits),
-        "filters": len(settings.django.filters),
-        "enrichers": len(settings.django.enrichers),
+        "filters": len(django.filters),
+        "enrichers": len(django.enrichers),
+        # Sections: one name -> flat dict each, printed as `name:` + indented lines.
+        "events": {
+            "log_ok_responses": core.log_ok_responses,
+            "ignore_paths": _patterns(core.ignore_paths),
+            "ignore_status_codes": sorted(core.ignore_status_codes),
+            "sample_rate": core.sample_rate,
+            "log_url_query": core.log_url_query,
+        },
+        "body_capture": {
+            "log_request_bodies": core.log_request_bodies,
+            "log_body_paths": _patterns(core.log_body_paths),
+            "body_methods": sorted(core.body_methods),
+            "max_body_bytes": core.max_body_bytes,
+            "body_field_allowlist": list(core.body_field_allowlist),
+        },
+        "integrity": {
+            "enabled": integrity is not None,
+            "key_id": integrity.key_id if integrity is not None else None,
+            "key_from": (
+                None
+                if integrity is None
+                else f"env {integrity.key_env}"
+                if integrity.key_env
+                else "settings"
+            ),
+        },
+        "django": {
+            "include_usernames": django.include_usernames,
+            "emit_session_id": django.emit_session_id,
+            "drf_enabled": "auto" if django.drf_enabled is None else django.drf_enabled,
+            "model_events_enabled": (
+                "auto" if django.model_events_enabled is None else django.model_events_enabled
+            ),
+            "trusted_proxy_cidrs": list(django.trusted_proxy_cidrs),
+            "trusted_proxy_count": django.trusted_proxy_count,
+            "filters": [_name(f) for f in django.filters],
+            "enrichers": [_name(e) for e in django.enrichers],
+        },
     }
 
 
+# The sections `info` prints after the top lines, in order (extend here).
+INFO_SECTIONS = ("events", "body_capture", "integrity", "django")
+
+
+def _text(value: object) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(item) for item in value) or "(none)"
+    if value is None:
+        return "-"
+    return str(value)
+
+
 def _info(args: argparse.Namespace, out: TextIO) -> int:
-    settings = load_settings(args.settings)
+    settings, origin = resolve_settings(args.settings)
+    # Import the filters and enrichers as Django would: a bad dotted path is an error.
+    try:
+        AuditPipeline(settings.django.filters, settings.django.enrichers)
+    except AuditConfigurationError as exc:
+        raise UsageError(str(exc)) from exc
     summary = _summary(settings, _engine(settings))
+    summary["settings"] = origin
     if args.json:
         out.write(json.dumps(summary, indent=2) + "\n")
         return 0
@@ -88,7 +192,7 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
     lines = [
         f"sec-audit {summary['version']}",
         f"engine: {summary['engine']} ({ENGINE_ENV_VAR}={summary['engine_requested']})",
-        f"settings: {args.settings or 'defaults'}",
+        f"settings: {origin}",
         f"source: {summary['source']}",
         f"schema_version: {summary['schema_version']}",
         f"sensitive_keys: {', '.join(summary['sensitive_keys']) or '(none)'}",
@@ -102,6 +206,9 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
     for item in summary["sensitive_value_patterns"]:
         reason = f" ({item['reason']})" if item.get("reason") else ""
         lines.append(f"  {item['pattern']!r}: {item['plan']}{reason}")
+    for section in INFO_SECTIONS:
+        lines.append(f"{section}:")
+        lines.extend(f"  {key}: {_text(value)}" for key, value in summary[section].items())
     out.write("\n".join(lines) + "\n")
     return 0
 

@@ -20,6 +20,12 @@ def run(*argv: str, stdin: bytes = b"") -> tuple[int, str, str]:
     return code, out.getvalue(), err.getvalue()
 
 
+@pytest.fixture(autouse=True)
+def no_django_settings_module(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pytest-django sets it for the whole run; `info` would read the test project.
+    monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
+
+
 @pytest.fixture
 def settings_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
     (tmp_path / "cli_settings_mod.py").write_text(
@@ -68,6 +74,76 @@ def test_info_bad_settings_exit_2(settings_module: str) -> None:
     assert code == 2 and "SEC_AUDIT['core']" in err and "nope" in err
     code, _, err = run("info", "--settings", f"{settings_module}:MISSING")
     assert code == 2 and "no attribute 'MISSING'" in err
+
+
+def test_info_reads_the_django_project_when_django_settings_module_is_set(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Issue 11.4: not "settings: defaults" with a project's settings module set.
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.django.settings")
+    code, out, err = run("info")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert "settings: django (DJANGO_SETTINGS_MODULE=tests.django.settings)" in lines
+    assert "source: testapp" in lines
+    code, out, _ = run("info", "--json")
+    assert json.loads(out)["settings"] == "django (DJANGO_SETTINGS_MODULE=tests.django.settings)"
+
+
+def test_info_settings_option_wins_over_django_settings_module(
+    settings_module: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DJANGO_SETTINGS_MODULE", "tests.django.settings")
+    code, out, _ = run("info", "--settings", settings_module)
+    assert code == 0 and "source: shop" in out.splitlines()
+
+
+def test_info_summarises_every_section(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CLI_INFO_KEY", "a-key-of-at-least-16-bytes")
+    (tmp_path / "cli_info_full.py").write_text(
+        "SEC_AUDIT = {\n"
+        "    'core': {'log_ok_responses': True, 'ignore_paths': [r'^/health/'],\n"
+        "             'log_request_bodies': True, 'max_body_bytes': 2048},\n"
+        "    'logging': {'integrity': {'key_env': 'CLI_INFO_KEY', 'key_id': 'k7'}},\n"
+        "    'django': {'emit_session_id': True, 'include_usernames': True,\n"
+        "               'filters': ['tests.django.auditapp.extensions.drop_probe']},\n"
+        "}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run("info", "--settings", "cli_info_full")
+    assert code == 0, err
+    lines = out.splitlines()
+    for expected in (
+        "events:",
+        "  log_ok_responses: True",
+        "  ignore_paths: ^/health/",
+        "body_capture:",
+        "  log_request_bodies: True",
+        "  max_body_bytes: 2048",
+        "integrity:",
+        "  enabled: True",
+        "  key_id: k7",
+        "  key_from: env CLI_INFO_KEY",
+        "django:",
+        "  emit_session_id: True",
+        "  include_usernames: True",
+        "  drf_enabled: auto",
+        "  filters: tests.django.auditapp.extensions.drop_probe",
+    ):
+        assert expected in lines
+    assert "a-key-of-at-least-16-bytes" not in out
+
+
+def test_info_imports_filters_and_reports_a_bad_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "cli_info_badfilter.py").write_text(
+        "SEC_AUDIT = {'django': {'filters': ['no_such_module_xyz.skip']}}\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    code, out, err = run("info", "--settings", "cli_info_badfilter")
+    assert code == 2 and out == ""
+    assert "no_such_module_xyz.skip" in err
 
 
 # -- scrub --------------------------------------------------------------------------------------
