@@ -58,6 +58,13 @@ django.setup()
 print("setup finished")
 """
 
+WSGI = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj_settings")
+from django.core.wsgi import get_wsgi_application
+application = get_wsgi_application()
+"""
+
 APP = "sec_audit.django.apps.SecAuditConfig"
 BAD = {"core": {"log_ok_response": True}}
 
@@ -67,6 +74,7 @@ def _project(tmp_path: Path, sec_audit: object, apps: list[str]) -> Path:
     (tmp_path / "proj_urls.py").write_text("urlpatterns = []\n")
     (tmp_path / "manage.py").write_text(MANAGE)
     (tmp_path / "script.py").write_text(SCRIPT)
+    (tmp_path / "proj_wsgi.py").write_text(WSGI)
     return tmp_path
 
 
@@ -105,6 +113,16 @@ def _assert_names_the_key(result: subprocess.CompletedProcess[str]) -> None:
 def test_bad_setting_ends_in_improperly_configured(tmp_path: Path, entry: tuple[str, ...]) -> None:
     project = _project(tmp_path, BAD, [APP, "django.contrib.contenttypes"])
     _assert_names_the_key(_run(project, *entry))
+
+
+def test_bad_setting_under_gunicorn_ends_in_improperly_configured(tmp_path: Path) -> None:
+    # `--check-config` loads the application the way a worker boots it, in one process
+    # (a real worker then adds gunicorn's own "Worker failed to boot" line).
+    pytest.importorskip("gunicorn")
+    project = _project(tmp_path, BAD, [APP])
+    _assert_names_the_key(
+        _run(project, "-m", "gunicorn", "--check-config", "proj_wsgi:application")
+    )
 
 
 def test_good_setting_starts(tmp_path: Path) -> None:
