@@ -30,6 +30,18 @@ DEMO_DIR = Path(__file__).resolve().parent
 # Values that must never appear in an audit line.
 SECRETS = ("hunter2-Correct-Horse", "sk_live_4eC39HqLyjWDarjtT1zdp7dc", "wrong-pass-9f2")
 USER, PASSWORD = "alice", SECRETS[0]
+# Planted in bodies under keys that are NOT sensitive, so only the detectors and the
+# value pattern stand between them and the log.
+PLANTED = {
+    "aws": "AKIAIOSFODNN7EXAMPLE",
+    "github": "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
+    "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVlLWhlcmU",
+    "card": "4111 1111 1111 1111",
+}
+SPRAY_SOURCE = "198.51.100.23"  # X-Forwarded-For from the trusted loopback proxy
+SPRAY_USERS = ("admin", "root", "alice", "bob", "carol", "dave", "erin", "frank")
+SPRAY_PASSWORD = "Spring2026!spray"
+ALL_SECRETS = (*SECRETS, *PLANTED.values(), SPRAY_PASSWORD)
 
 
 def _free_port() -> int:
@@ -81,6 +93,7 @@ class Traffic:
 
     def __init__(self, port: int) -> None:
         self.base = f"http://127.0.0.1:{port}"
+        self.progress = sys.stderr.isatty()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
 
     def send(self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> int:
@@ -118,9 +131,32 @@ class Traffic:
             ("delete the account", "DELETE", "/api/accounts/1/", None, api),
             ("logout", "POST", "/auth/logout/", None, None),
         ]
+        # Password spraying: one address, many user names, one password.
+        spray = {"X-Forwarded-For": SPRAY_SOURCE}
+        for user in SPRAY_USERS:
+            steps.append(
+                (f"spray {user}", "POST", "/auth/login/",
+                 {"username": user, "password": SPRAY_PASSWORD}, spray)
+            )
+        # Secret-laden bodies: nested JSON, a list inside, free text.
+        steps += [
+            ("secrets in a nested JSON body", "POST", "/api/accounts/",
+             {"name": "beta", "email": "dev@beta.test",
+              "notes": f"rotate {PLANTED['aws']} soon",
+              "integration": {"repo_access": PLANTED["github"], "session": PLANTED["jwt"]}}, api),
+            ("secrets in a list and free text", "POST", "/api/accounts/",
+             {"name": "gamma", "email": "x@gamma.test",
+              "history": [{"paid_with": PLANTED["card"]}, "ok"]}, None),
+            ("disallowed Host", "GET", "/items/1/", None, {"Host": "attacker.invalid"}),
+        ]
         results = []
-        for label, method, path, body, headers in steps:
+        total = len(steps)
+        for n, (label, method, path, body, headers) in enumerate(steps, 1):
             results.append((label, self.send(method, path, body, headers)))
+            if self.progress:
+                print(f"\r  traffic {n}/{total}", end="", file=sys.stderr, flush=True)
+        if self.progress:
+            print(file=sys.stderr)
         return results
 
 
@@ -134,10 +170,41 @@ def _check(lines: list[str]) -> list[str]:
             continue
         if not isinstance(obj, dict) or "attributes" not in obj:
             problems.append(f"line {n} is not an audit record")
-        for secret in SECRETS:
+        for secret in ALL_SECRETS:
             if secret in line:
                 problems.append(f"line {n} leaks a secret: {secret[:4]}...")
     return problems
+
+
+def _engine_name() -> str:
+    try:
+        from sec_audit.core.engine import active_engine_name
+
+        return str(active_engine_name())
+    except Exception as exc:  # the demo reports, it does not fail on this
+        return f"unknown ({type(exc).__name__})"
+
+
+def _summary_table(
+    kinds: Counter[str], records: list[dict], sprayed: list[dict], problems: list[str]
+) -> None:
+    text = "\n".join(json.dumps(r) for r in records)
+    leaked = [name for name, value in PLANTED.items() if value in text]
+    leaked += [s[:4] + "..." for s in (*SECRETS, SPRAY_PASSWORD) if s in text]
+    rows = [
+        ("engine", _engine_name()),
+        ("lines checked", str(len(records))),
+        ("event types", str(len(kinds))),
+        ("values written as [REDACTED]", str(text.count("[REDACTED]"))),
+        (f"failed logins from {SPRAY_SOURCE}", f"{len(sprayed)} ({len({a.get('user.name') for a in sprayed})} user names)"),
+        ("planted secrets", str(len(ALL_SECRETS))),
+        ("planted secret in the output", "YES: " + ", ".join(leaked) if leaked else "no"),
+        ("problems", str(len(problems))),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print("\nsummary:", file=sys.stderr)
+    for key, value in rows:
+        print(f"  {key.ljust(width)}  {value}", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -179,6 +246,19 @@ def main(argv: list[str] | None = None) -> int:
     for kind, count in sorted(kinds.items()):
         print(f"  {count:3d}  {kind}", file=sys.stderr)
     problems = _check(lines)
+    records = [json.loads(ln) for ln in lines if ln.startswith("{")]
+    sprayed = [
+        r["attributes"]
+        for r in records
+        if r.get("event_name") == "auth.login.failed"
+        and r.get("attributes", {}).get("source.address") == SPRAY_SOURCE
+    ]
+    if len(sprayed) != len(SPRAY_USERS):
+        problems.append(
+            f"expected {len(SPRAY_USERS)} auth.login.failed lines from {SPRAY_SOURCE}, "
+            f"got {len(sprayed)}"
+        )
+    _summary_table(kinds, records, sprayed, problems)
     expected = {"http.response.success", "http.response.client_error", "http.response.server_error",
                 "auth.login.success", "auth.login.failed", "auth.logout.success",
                 "model.create", "model.update", "model.delete"}
