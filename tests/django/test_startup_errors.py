@@ -156,3 +156,11 @@ def test_without_the_app_the_first_record_reports_the_key(tmp_path: Path) -> Non
     assert '"audit.logging.malformed_record"' in out[1]
     assert "SEC_AUDIT['core']" in result.stderr and "log_ok_response" in result.stderr
     assert "audit.settings_invalid" in result.stderr or "SEC_AUDIT is invalid" in result.stderr
+
+
+def test_without_the_app_the_middleware_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    # The WSGI handler loads the middleware at start-up (gunicorn, uwsgi, runserver).
+    project = _project(tmp_path, BAD, ["django.contrib.contenttypes"])
+    _assert_names_the_key(
+        _run(project, "-m", "gunicorn", "--check-config", "proj_wsgi:application")
+    )

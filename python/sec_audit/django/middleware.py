@@ -25,6 +25,7 @@ from time import perf_counter_ns
 from typing import Any, Final
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponseBase
 
 from sec_audit.core import context as core_context
@@ -276,15 +277,15 @@ def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
 _app_warned = False
 
 
-def _warn_if_app_missing() -> None:
-    """Once per process: without `SecAuditConfig` only HTTP events are written."""
+def _warn_if_app_missing() -> bool:
+    """True without `SecAuditConfig` (only HTTP events are written); warns once a process."""
     global _app_warned
-    if _app_warned:
-        return
     from django.apps import apps
 
     if apps.is_installed("sec_audit.django"):
-        return
+        return False
+    if _app_warned:
+        return True
     _app_warned = True
     diagnostics.report(
         "audit.app_not_installed",
@@ -293,6 +294,7 @@ def _warn_if_app_missing() -> None:
         "are NOT written and the system checks do not run. Add it near the top of "
         "INSTALLED_APPS.",
     )
+    return True
 
 
 class AuditMiddleware:
@@ -311,7 +313,14 @@ class AuditMiddleware:
         self._is_async = iscoroutinefunction(get_response)
         if self._is_async:
             markcoroutinefunction(self)
-        _warn_if_app_missing()
+        if _warn_if_app_missing():
+            try:
+                # Without the app nothing validated SEC_AUDIT at start-up: a bad one
+                # stops start-up here, as SecAuditConfig.ready() would have. (With the
+                # app, a later bad change, e.g. override_settings, fails open per request.)
+                get_runtime()
+            except ImproperlyConfigured as exc:
+                raise ImproperlyConfigured(str(exc)) from None
 
     def __call__(self, request: HttpRequest) -> Any:
         if self._is_async:
