@@ -19,3 +19,12 @@ build_native() {
     VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \
         "$VENV/bin/maturin" develop --release --quiet
 }
+
+ensure_release_tools() {
+    # Release tooling (requirements-release.txt) into the same venv, installed on change.
+    local stamp="$VENV/.release-$(sha1sum requirements-release.txt | cut -c1-12)"
+    if [ ! -f "$stamp" ]; then
+        "$VENV/bin/python" -m pip install -q -r requirements-release.txt
+        touch "$stamp"
+    fi
+}

@@ -27,6 +27,9 @@ step "ruff"
 step "mypy (the package is typed: py.typed)"
 "$VENV/bin/mypy"
 
+step "mypy.stubtest: python/sec_audit/_native.pyi against the built extension"
+"$VENV/bin/python" -m mypy.stubtest sec_audit._native
+
 step "pytest, native engine"
 # The native run must really run natively: fail loudly if the extension cannot load.
 "$VENV/bin/python" -c 'import sec_audit._native as n; from sec_audit.core.engine import active_engine_name as a; import os; os.environ["SEC_AUDIT_ENGINE"] = "native"; print("native engine:", n.__file__, "->", a())'
@@ -39,6 +42,12 @@ SEC_AUDIT_ENGINE=python "$VENV/bin/python" -m pytest -q -p no:cacheprovider test
 
 step "pure-Python wheel in a fresh venv"
 bash scripts/pure_wheel_smoke.sh
+
+step "release artefacts: build + check + abi3 on 3.10/3.13 + pure on 3.10 + sdist; workflow lint"
+# docs/release.md. dist/ is rebuilt from clean (manylinux2014 abi3 wheel, pure wheel, sdist).
+bash scripts/release.sh
+bash scripts/release_matrix.sh
+bash scripts/lint_workflows.sh
 
 step "Django 6 (needs CPython >= 3.12)"
 bash scripts/django6.sh

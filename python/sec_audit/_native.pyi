@@ -4,6 +4,9 @@ from collections.abc import Callable, Sequence
 from re import Pattern
 from typing import Any, final
 
+# PyO3 sets __all__ on the module to everything added to it (mypy.stubtest checks it).
+__all__ = ["Engine", "__version__", "_panic_for_tests"]
+
 __version__: str
 
 @final
