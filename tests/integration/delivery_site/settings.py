@@ -36,7 +36,11 @@ if _path == "rotating":
         "formatter": "audit_jsonl",
     }
 else:
-    _audit = {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "audit_jsonl"}
+    _audit = {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stdout",
+        "formatter": "audit_jsonl",
+    }
 
 LOGGING = {
     "version": 1,
