@@ -113,8 +113,13 @@ def lock_dir() -> str:
 
 def _lock_key(handler: StreamHandler[Any], fd: int) -> str:
     if isinstance(handler, FileHandler):
-        digest = hashlib.sha256(os.path.abspath(handler.baseFilename).encode()).hexdigest()
-        return f"path-{digest[:32]}.lock"
+        # baseFilename is already absolute; the key is kept on the handler.
+        key: str | None = getattr(handler, "_sec_audit_lock_key", None)
+        if key is None:
+            digest = hashlib.sha256(handler.baseFilename.encode()).hexdigest()
+            key = f"path-{digest[:32]}.lock"
+            handler._sec_audit_lock_key = key  # type: ignore[attr-defined]
+        return key
     info = os.fstat(fd)
     return f"fd-{info.st_dev}-{info.st_ino}.lock"
 
