@@ -102,10 +102,10 @@ class Server:
         self.stderr.close()
 
 
-def _drive(server: Server, count: int, body: bytes | None) -> list[str]:
+def _drive(server: Server, count: int, body: bytes | None, prefix: str = "") -> list[str]:
     markers = [f"m{i:06d}" for i in range(count)]
     with ThreadPoolExecutor(CLIENTS) as pool:
-        statuses = list(pool.map(lambda m: server.request(f"/hit/{m}/", body), markers))
+        statuses = list(pool.map(lambda m: server.request(f"/hit/{prefix}{m}/", body), markers))
     assert set(statuses) == {403}
     return markers
 
@@ -204,3 +204,19 @@ def test_rotating_file_with_one_backup_keeps_whole_lines(tmp_path: Path) -> None
     assert 0 < len(found) < len(markers)
     # The current file holds the last lines written: they are whole too.
     assert _markers(base.read_text().splitlines())
+
+
+def test_timed_rotation_loses_nothing(tmp_path: Path) -> None:
+    base = tmp_path / "logs" / "audit.jsonl"
+    base.parent.mkdir()
+    server = Server({"DELIVERY_PATH": "timed", "DELIVERY_FILE": str(base)}, False, tmp_path)
+    markers: list[str] = []
+    try:
+        for wave in range(3):
+            # Waves a period apart: every worker meets a rollover, whoever rotates first.
+            markers += [f"{wave}-{m}" for m in _drive(server, 400, None, prefix=f"{wave}-")]
+            time.sleep(1.1)
+    finally:
+        server.stop()
+    assert len(list(base.parent.iterdir())) >= 3
+    _assert_exactly_once(_file_lines(base), sorted(markers))

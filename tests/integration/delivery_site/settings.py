@@ -1,7 +1,8 @@
 """Settings for the gunicorn delivery tests; the audit handler comes from the environment.
 
 DELIVERY_PATH: 'stdout' (StreamHandler on stdout, the docs' recipe) or 'rotating'
-(RotatingFileHandler on DELIVERY_FILE with DELIVERY_MAX_BYTES / DELIVERY_BACKUPS).
+(RotatingFileHandler on DELIVERY_FILE with DELIVERY_MAX_BYTES / DELIVERY_BACKUPS) or
+'timed' (TimedRotatingFileHandler on DELIVERY_FILE, every second).
 """
 
 from __future__ import annotations
@@ -33,6 +34,14 @@ if _path == "rotating":
         "filename": os.environ["DELIVERY_FILE"],
         "maxBytes": int(os.environ.get("DELIVERY_MAX_BYTES", "200000")),
         "backupCount": int(os.environ.get("DELIVERY_BACKUPS", "10000")),
+        "formatter": "audit_jsonl",
+    }
+elif _path == "timed":
+    _audit = {
+        "class": "logging.handlers.TimedRotatingFileHandler",
+        "filename": os.environ["DELIVERY_FILE"],
+        "when": "S",  # every second: a test run crosses several periods
+        "backupCount": 0,  # keep every file
         "formatter": "audit_jsonl",
     }
 else:
