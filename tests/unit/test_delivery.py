@@ -227,3 +227,13 @@ def test_write_errors_go_to_handle_error(tmp_path: Path) -> None:
         stream.close()
     except OSError:
         pass
+
+
+def test_a_stream_without_a_descriptor_is_written_as_before() -> None:
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    assert delivery.make_safe(handler)
+    handler.handle(logging.makeLogRecord({"msg": "in memory"}))
+    assert stream.getvalue() == "in memory\n"

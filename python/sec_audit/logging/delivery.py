@@ -62,6 +62,7 @@ __all__ = [
     "lock_dir",
     "recognised",
     "safe_emit",
+    "unsafe_handlers",
     "write_line",
 ]
 
@@ -211,12 +212,18 @@ def write_line(handler: StreamHandler[Any], line: str) -> None:
     stream = handler.stream
     if stream is None and isinstance(handler, FileHandler):
         stream = _open_stream(handler)
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):
+        # No descriptor (io.StringIO, a test's capture): nothing outside this process
+        # can share it, and the handler's lock already serialises its threads.
+        stream.write(line + handler.terminator)
+        stream.flush()
+        return
     data = (line + handler.terminator).encode(
         getattr(stream, "encoding", None) or "utf-8",
         getattr(stream, "errors", None) or "strict",
     )
-    # Anything another writer left in the text buffer goes out first, under the lock.
-    fd = stream.fileno()
     with _locked(_lock_key(handler, fd)):
         if isinstance(handler, (WatchedFileHandler, RotatingFileHandler, TimedRotatingFileHandler)):
             _reopen_if_moved(handler)
@@ -224,6 +231,7 @@ def write_line(handler: StreamHandler[Any], line: str) -> None:
                 _rollover_if_due(handler, len(data))
             stream = handler.stream
             fd = stream.fileno()  # type: ignore[union-attr]
+        # Anything left in the text buffer (a print) goes out first, under the lock.
         stream.flush()
         _write_all(fd, data)
 
@@ -317,6 +325,15 @@ def _whole_by_construction(handler: Handler) -> bool:
             logging.NullHandler,
         ),
     )
+
+
+def unsafe_handlers() -> list[Handler]:
+    """Audit handlers that are neither safe, nor recognised, nor whole by construction."""
+    return [
+        handler
+        for handler in audit_handlers()
+        if not (is_safe(handler) or recognised(handler) or _whole_by_construction(handler))
+    ]
 
 
 def install() -> list[Handler]:
