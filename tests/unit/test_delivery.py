@@ -237,3 +237,55 @@ def test_a_stream_without_a_descriptor_is_written_as_before() -> None:
     assert delivery.make_safe(handler)
     handler.handle(logging.makeLogRecord({"msg": "in memory"}))
     assert stream.getvalue() == "in memory\n"
+
+
+def _inherited_writer(handler: logging.Handler, writer: int, count: int, size: int) -> None:
+    for seq in range(count):
+        handler.handle(logging.makeLogRecord({"msg": _line(writer, seq, size)}))
+
+
+def test_a_handler_made_safe_before_fork_locks_per_child() -> None:
+    # gunicorn --preload: the handler and its lock file are made in the parent; each
+    # child must take a lock of its own, or the children would not exclude each other.
+    read_fd, write_fd = os.pipe()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(read_fd, chunks))
+    reader.start()
+    stream = os.fdopen(write_fd, "w")
+    handler = logging.StreamHandler(stream)
+    assert delivery.make_safe(handler)
+    handler.handle(logging.makeLogRecord({"msg": _line(9, 0, 100_000)}))  # opens the lock
+    writers, count, size = 4, 30, 100_000
+    procs = [
+        _FORK.Process(target=_inherited_writer, args=(handler, w, count, size))
+        for w in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    stream.close()
+    reader.join(60)
+    os.close(read_fd)
+    lines = b"".join(chunks).decode().splitlines()
+    assert lines[0] == _line(9, 0, 100_000)
+    _check_lines(lines[1:], writers, count, size)
+
+
+def test_install_reaches_the_target_of_a_queue(tmp_path: Path) -> None:
+    from sec_audit.logging.handlers import QueuedJSONLHandler
+
+    target = logging.FileHandler(tmp_path / "q.log")
+    queued = QueuedJSONLHandler(target=target)
+    queued.setFormatter(JSONLLogFormatter())
+    logger = logging.getLogger("sec_audit.audit")
+    old = logger.handlers[:]
+    logger.handlers = [queued]
+    try:
+        assert delivery.install() == []
+    finally:
+        logger.handlers = old
+        queued.close()
+        target.close()
+    assert delivery.is_safe(target)
