@@ -289,3 +289,21 @@ def test_install_reaches_the_target_of_a_queue(tmp_path: Path) -> None:
         queued.close()
         target.close()
     assert delivery.is_safe(target)
+
+
+def test_an_unusable_lock_directory_still_writes_and_reports(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.unit._logging_helpers import internal_capture
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    monkeypatch.setenv(delivery.LOCK_DIR_ENV_VAR, str(blocker / "locks"))
+    target = tmp_path / "u.log"
+    handler = logging.FileHandler(target)
+    assert delivery.make_safe(handler)
+    with internal_capture() as captured:
+        handler.handle(logging.makeLogRecord({"msg": "still here"}))
+    handler.close()
+    assert target.read_text() == "still here\n"
+    assert captured.reasons == ["audit.delivery_unlocked"]

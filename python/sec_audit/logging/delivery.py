@@ -141,7 +141,21 @@ def _lock_for(key: str) -> tuple[int, threading.Lock]:
 
 @contextmanager
 def _locked(key: str) -> Iterator[None]:
-    fd, thread_lock = _lock_for(key)
+    try:
+        fd, thread_lock = _lock_for(key)
+    except OSError as exc:
+        # No lock file (an unwritable lock directory): the line is still written, as the
+        # stdlib would, and the operator is told that lines may interleave.
+        from . import diagnostics
+
+        diagnostics.report(
+            "audit.delivery_unlocked",
+            f"cannot open the delivery lock in {LOCK_DIR_ENV_VAR} or the temp directory; "
+            "audit lines from several processes may interleave",
+            exc=exc,
+        )
+        yield
+        return
     with thread_lock:
         fcntl.flock(fd, fcntl.LOCK_EX)
         try:
