@@ -150,3 +150,26 @@ def _installed():
     from django.conf import settings
 
     return list(settings.INSTALLED_APPS)
+
+
+class _OwnEmit(logging.StreamHandler):
+    def emit(self, record):  # pragma: no cover - never called
+        pass
+
+
+def test_w010_unrecognised_audit_handler(formatter_attached, tmp_path, monkeypatch):
+    monkeypatch.setenv("SEC_AUDIT_LOCK_DIR", str(tmp_path / "locks"))
+    logger = logging.getLogger("sec_audit.audit")
+    custom, known = _OwnEmit(), logging.FileHandler(tmp_path / "a.jsonl")
+    for handler in (custom, known):
+        handler.setFormatter(audit_jsonl_formatter())
+        logger.addHandler(handler)
+    try:
+        messages = [m for m in check_sec_audit() if m.id == "sec_audit.W010"]
+    finally:
+        for handler in (custom, known):
+            logger.removeHandler(handler)
+        known.close()
+    assert len(messages) == 1
+    assert "_OwnEmit" in messages[0].msg
+    assert "FileHandler" not in messages[0].msg  # made safe, not reported

@@ -32,6 +32,12 @@ class SecAuditConfig(AppConfig):
         # Idempotent: a second ready() or install() adds no second handler.
         install()
 
+        from sec_audit.logging import delivery
+
+        # Whole lines across worker processes for the stdlib stream and file handlers
+        # of the audit loggers (docs/delivery.md); the rest is reported by check W010.
+        delivery.install()
+
         if package_installed("auditlog", "auditlog"):
             from .logging import model
 

@@ -171,6 +171,28 @@ def _security_hook_check() -> list[Any]:
     ]
 
 
+def _delivery_check() -> list[Any]:
+    """W010: every audit handler writes whole lines across processes (docs/delivery.md)."""
+    from sec_audit.logging import delivery
+
+    # Recognised handlers count as safe: ready() installs the path, and so does
+    # delivery.install() after logging is reconfigured (the check changes nothing).
+    unsafe = delivery.unsafe_handlers()
+    if not unsafe:
+        return []
+    names = ", ".join(sorted({f"{type(h).__module__}.{type(h).__qualname__}" for h in unsafe}))
+    return [
+        Warning(
+            f"The audit logger writes through handlers that cannot be made safe for "
+            f"several worker processes ({names}): lines may be torn or lost.",
+            hint="Use a stdlib StreamHandler/FileHandler/rotating handler (made safe at "
+            "start-up) or a class from sec_audit.logging.delivery, or put "
+            "sec_audit.logging.handlers.QueuedJSONLHandler in front.",
+            id="sec_audit.W010",
+        )
+    ]
+
+
 @register(Tags.security)
 def check_sec_audit(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> list[Any]:
     """All sec_audit checks; settings are parsed fresh (checks may run after changes)."""
@@ -194,4 +216,5 @@ def check_sec_audit(app_configs: Iterable[Any] | None = None, **kwargs: Any) -> 
         messages.extend(_settings_checks(config))
     messages.extend(_engine_check())
     messages.extend(_security_hook_check())
+    messages.extend(_delivery_check())
     return messages
