@@ -72,6 +72,15 @@ SECRETS = (
 )
 KEY_WORDS = (
     "password",
+    "pässword",
+    "pa\u0308ssword",
+    "ｐａｓｓｗｏｒｄ",
+    "ſecret",
+    "pаssword",
+    "ΡΑSSWORD",
+    "pass\u200bword",
+    "Straße_token",
+    "имя",
     "Pass_Word",
     "user_token",
     "csrftoken",

@@ -5,10 +5,91 @@ use crate::json_writer::decode_cp;
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use std::collections::HashSet;
 
-/// `"".join(c for c in k.lower() if c in "a-z0-9")` over WTF-8 text. The only non-ASCII
-/// code points whose full lower-casing contains an ASCII letter or digit are U+0130
-/// (`İ` -> `i̇`) and U+212A (Kelvin sign -> `k`); every other one vanishes.
+/// The Latin look-alikes of Cyrillic and Greek letters (and the sharp s, which case
+/// folding spells `ss`): a small explicit subset of Unicode TR39 confusables, the same
+/// table as `_CONFUSABLES` in python/sec_audit/core/engine/python/keys.py.
+pub const CONFUSABLES: &[(char, &str)] = &[
+    ('ß', "ss"),
+    ('ẞ', "ss"),
+    // Cyrillic lower case
+    ('а', "a"),
+    ('в', "b"),
+    ('е', "e"),
+    ('к', "k"),
+    ('м', "m"),
+    ('н', "h"),
+    ('о', "o"),
+    ('р', "p"),
+    ('с', "c"),
+    ('т', "t"),
+    ('у', "y"),
+    ('х', "x"),
+    ('ѕ', "s"),
+    ('і', "i"),
+    ('ј', "j"),
+    ('ԁ', "d"),
+    ('һ', "h"),
+    ('ӏ', "l"),
+    ('ԛ', "q"),
+    ('ԝ', "w"),
+    // Cyrillic upper case
+    ('А', "a"),
+    ('В', "b"),
+    ('Е', "e"),
+    ('К', "k"),
+    ('М', "m"),
+    ('Н', "h"),
+    ('О', "o"),
+    ('Р', "p"),
+    ('С', "c"),
+    ('Т', "t"),
+    ('У', "y"),
+    ('Х', "x"),
+    ('Ѕ', "s"),
+    ('І', "i"),
+    ('Ј', "j"),
+    ('Ӏ', "l"),
+    // Greek lower case
+    ('α', "a"),
+    ('ι', "i"),
+    ('κ', "k"),
+    ('ν', "v"),
+    ('ο', "o"),
+    ('ρ', "p"),
+    ('υ', "u"),
+    ('χ', "x"),
+    ('γ', "y"),
+    // Greek upper case
+    ('Α', "a"),
+    ('Β', "b"),
+    ('Ε', "e"),
+    ('Ζ', "z"),
+    ('Η', "h"),
+    ('Ι', "i"),
+    ('Κ', "k"),
+    ('Μ', "m"),
+    ('Ν', "n"),
+    ('Ο', "o"),
+    ('Ρ', "p"),
+    ('Τ', "t"),
+    ('Υ', "y"),
+    ('Χ', "x"),
+];
+
+fn confusable(c: char) -> Option<&'static str> {
+    CONFUSABLES.iter().find(|(k, _)| *k == c).map(|(_, v)| *v)
+}
+
+/// The key as docs/engine.md (*Keys*) folds it, over WTF-8 text: ASCII letters and
+/// digits lower-cased, everything else dropped, except that a non-ASCII code point is
+/// first NFKD-decomposed (compatibility forms: fullwidth letters, `ſ`, the Kelvin sign;
+/// accents come apart from their letter) and of its decomposition the ASCII letters and
+/// digits and the `CONFUSABLES` are kept. Combining marks, invisible and separator
+/// characters and every other script vanish. Per code point decomposition equals
+/// decomposing the whole text here: every kept character is a starter, so canonical
+/// reordering never moves one. Python: `normalise_key`.
 pub fn normalise_into(key: &[u8], out: &mut Vec<u8>) {
+    use unicode_normalization::char::decompose_compatible;
     out.clear();
     let mut i = 0;
     while i < key.len() {
@@ -20,10 +101,14 @@ pub fn normalise_into(key: &[u8], out: &mut Vec<u8>) {
             i += 1;
         } else {
             let (cp, len) = decode_cp(key, i);
-            match cp {
-                0x130 => out.push(b'i'),
-                0x212a => out.push(b'k'),
-                _ => {}
+            if let Some(c) = char::from_u32(cp) {
+                decompose_compatible(c, |d| {
+                    if d.is_ascii_alphanumeric() {
+                        out.push((d as u8).to_ascii_lowercase());
+                    } else if let Some(m) = confusable(d) {
+                        out.extend_from_slice(m.as_bytes());
+                    }
+                });
             }
             i += len;
         }
@@ -96,10 +181,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn folds_spellings() {
+        let mut v = Vec::new();
+        for k in [
+            "pässword",
+            "ｐａｓｓｗｏｒｄ",
+            "pаssword",
+            "ΡΑSSWORD",
+            "pass\u{200b}word",
+        ] {
+            normalise_into(k.as_bytes(), &mut v);
+            assert_eq!(v, b"password", "{k}");
+        }
+        normalise_into("ſecret".as_bytes(), &mut v);
+        assert_eq!(v, b"secret");
+        normalise_into("Straße".as_bytes(), &mut v);
+        assert_eq!(v, b"strasse");
+    }
+
+    #[test]
     fn normalises_like_python() {
         let mut v = Vec::new();
         normalise_into("X-Api_Key\u{212a}\u{130}é1".as_bytes(), &mut v);
-        assert_eq!(v, b"xapikeyki1");
+        assert_eq!(v, b"xapikeykie1");
     }
 
     #[test]
