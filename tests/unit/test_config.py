@@ -138,6 +138,24 @@ def test_detector_catalogue_order() -> None:
         "private_key_block",
         "http_credentials",
         "payment_card",
+        "aws_secret_access_key",
+        "url_password",
+        "slack_webhook",
+        "us_ssn",
+        "twilio_key",
+        "sendgrid_key",
+        "mailgun_key",
+        "npm_token",
+        "pypi_token",
+        "docker_hub_token",
+        "openai_key",
+        "anthropic_key",
+        "azure_storage_key",
+        "discord_webhook",
+        "shopify_token",
+        "square_token",
+        "heroku_key",
+        "vault_token",
     )
 
 
@@ -443,7 +461,7 @@ INVALID: list[tuple[str, str, object, str]] = [
         "secret_detectors",
         ["jwt", "nope", "aws"],
         "has unknown detector(s): aws, nope. Valid: aws_access_key_id, github_token, gitlab_token, "
-        "slack_token, stripe_key, google_api_key, jwt, private_key_block, http_credentials, payment_card.",
+        "slack_token, stripe_key, google_api_key, jwt, private_key_block, http_credentials, payment_card, aws_secret_access_key,",
     ),
     ("core", "value_scrub_mode", "spans", "must be 'value' or 'match' (got 'spans')."),
     ("core", "value_scrub_mode", "VALUE", "must be 'value' or 'match' (got 'VALUE')."),

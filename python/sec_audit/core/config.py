@@ -21,6 +21,7 @@ from typing import Any, Literal
 
 from .errors import AuditConfigurationError
 from .imports import is_dotted_path
+from .pattern_safety import unbounded_construct
 
 __all__ = [
     "DEFAULT_BODY_METHODS",
@@ -284,6 +285,21 @@ def _regex_tuple(value: Any, path: str) -> tuple[re.Pattern[str], ...]:
         else:
             raise _item_error(path, "regexes (str or compiled)", item)
     return tuple(compiled)
+
+
+def _value_pattern_tuple(value: Any, path: str) -> tuple[re.Pattern[str], ...]:
+    """`_regex_tuple`, refusing patterns that can backtrack catastrophically."""
+    compiled = _regex_tuple(value, path)
+    for rx in compiled:
+        construct = unbounded_construct(rx.pattern, rx.flags)
+        if construct is not None:
+            raise AuditConfigurationError(
+                f"{path} contains {_shown(rx.pattern)}, which has {construct}: it can "
+                "backtrack for ever on a crafted value and pin a worker. Rewrite it with an "
+                "atomic group (?>...) or a possessive quantifier (a++, a*+), or without the "
+                "nesting."
+            )
+    return compiled
 
 
 def _status_codes(value: Any, path: str) -> frozenset[int]:
@@ -554,7 +570,7 @@ _CORE_CONVERTERS: dict[str, Converter] = {
     "body_field_allowlist": _str_tuple,
     "sensitive_keys": _lower_str_tuple,
     "sensitive_key_allowlist": _lower_str_tuple,
-    "sensitive_value_patterns": _regex_tuple,
+    "sensitive_value_patterns": _value_pattern_tuple,
     "secret_detectors": _detectors,
     "value_scrub_mode": _scrub_mode,
     "log_url_query": _bool,
