@@ -65,6 +65,7 @@ DEFAULTS: list[tuple[str, str, object]] = [
     ("core", "sensitive_key_allowlist", ()),
     ("core", "sensitive_value_patterns", ()),
     ("core", "secret_detectors", DETECTOR_NAMES),
+    ("core", "sensitive_key_sets", ("recommended",)),
     ("core", "value_scrub_mode", "value"),
     ("core", "log_url_query", False),
     ("logging", "schema_version", "1.0"),
@@ -462,6 +463,12 @@ INVALID: list[tuple[str, str, object, str]] = [
         ["jwt", "nope", "aws"],
         "has unknown detector(s): aws, nope. Valid: aws_access_key_id, github_token, gitlab_token, "
         "slack_token, stripe_key, google_api_key, jwt, private_key_block, http_credentials, payment_card, aws_secret_access_key,",
+    ),
+    (
+        "core",
+        "sensitive_key_sets",
+        "all",
+        "must be 'recommended', None or a sequence of key-set names (got 'all').",
     ),
     ("core", "value_scrub_mode", "spans", "must be 'value' or 'match' (got 'spans')."),
     ("core", "value_scrub_mode", "VALUE", "must be 'value' or 'match' (got 'VALUE')."),

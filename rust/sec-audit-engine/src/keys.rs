@@ -115,9 +115,76 @@ pub fn normalise_into(key: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+const LOWER: i8 = 0;
+const UPPER: i8 = 1;
+const DIGIT: i8 = 2;
+
+/// The key's tokens (docs/configuration.md, `sensitive_key_sets`): the same algorithm
+/// as `key_tokens` in python/sec_audit/core/engine/python/keys.py.
+pub fn key_tokens(key: &[u8]) -> Vec<Vec<u8>> {
+    use unicode_normalization::char::decompose_compatible;
+    let mut chars: Vec<(u8, i8)> = Vec::with_capacity(key.len());
+    let push_ascii = |chars: &mut Vec<(u8, i8)>, b: u8| {
+        if b.is_ascii_lowercase() {
+            chars.push((b, LOWER));
+        } else if b.is_ascii_uppercase() {
+            chars.push((b.to_ascii_lowercase(), UPPER));
+        } else if b.is_ascii_digit() {
+            chars.push((b, DIGIT));
+        } else {
+            chars.push((0, -1));
+        }
+    };
+    let mut i = 0;
+    while i < key.len() {
+        let b = key[i];
+        if b < 0x80 {
+            push_ascii(&mut chars, b);
+            i += 1;
+        } else {
+            let (cp, len) = decode_cp(key, i);
+            if let Some(c) = char::from_u32(cp) {
+                decompose_compatible(c, |d| {
+                    if d.is_ascii() {
+                        push_ascii(&mut chars, d as u8);
+                    } else if let Some(m) = confusable(d) {
+                        chars.extend(m.bytes().map(|x| (x, LOWER)));
+                    }
+                });
+            }
+            i += len;
+        }
+    }
+    let mut tokens = Vec::new();
+    let mut current: Vec<u8> = Vec::new();
+    for (i, &(c, kind)) in chars.iter().enumerate() {
+        if kind < 0 {
+            if !current.is_empty() {
+                tokens.push(std::mem::take(&mut current));
+            }
+            continue;
+        }
+        if !current.is_empty() {
+            let prev = chars[i - 1].1;
+            let camel = prev != UPPER || chars.get(i + 1).is_some_and(|n| n.1 == LOWER);
+            let split = (kind == UPPER && camel) || ((kind == DIGIT) != (prev == DIGIT));
+            if split {
+                tokens.push(std::mem::take(&mut current));
+            }
+        }
+        current.push(c);
+    }
+    if !current.is_empty() {
+        tokens.push(current);
+    }
+    tokens
+}
+
 pub struct KeyMatcher {
     deny: Option<AhoCorasick>,
     allow: HashSet<Vec<u8>>,
+    tokens: HashSet<Vec<u8>>,
+    longest: usize,
 }
 
 impl KeyMatcher {
@@ -142,11 +209,63 @@ impl KeyMatcher {
         KeyMatcher {
             deny,
             allow: allowlist.iter().map(|s| s.as_bytes().to_vec()).collect(),
+            tokens: HashSet::new(),
+            longest: 0,
         }
+    }
+
+    /// Adds whole-token entries (normalised, as `sensitive_key_sets` resolves them).
+    pub fn with_tokens(mut self, tokens: &[String]) -> Self {
+        self.tokens = tokens
+            .iter()
+            .filter(|t| !t.is_empty())
+            .map(|t| t.as_bytes().to_vec())
+            .collect();
+        self.longest = self.tokens.iter().map(Vec::len).max().unwrap_or(0);
+        self
+    }
+
+    /// Does a run of consecutive tokens of `key`, joined, equal a token entry?
+    fn tokens_match(&self, key: &[u8]) -> bool {
+        let tokens = key_tokens(key);
+        let mut joined: Vec<u8> = Vec::with_capacity(self.longest);
+        for i in 0..tokens.len() {
+            joined.clear();
+            for t in &tokens[i..] {
+                joined.extend_from_slice(t);
+                if joined.len() > self.longest {
+                    break;
+                }
+                if self.tokens.contains(&joined) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     /// Is this key (full text, WTF-8) sensitive?
     pub fn is_sensitive(&self, key: &[u8]) -> bool {
+        if self.deny.is_none() && self.tokens.is_empty() {
+            return false;
+        }
+        if self.substring_match(key) {
+            return true;
+        }
+        !self.tokens.is_empty() && !self.allowed(key) && self.tokens_match(key)
+    }
+
+    fn allowed(&self, key: &[u8]) -> bool {
+        if self.allow.is_empty() {
+            return false;
+        }
+        let mut buf = Vec::with_capacity(key.len());
+        normalise_into(key, &mut buf);
+        self.allow.contains(&buf)
+    }
+
+    /// Not allowlisted and some `sensitive_keys` entry is a substring.
+    fn substring_match(&self, key: &[u8]) -> bool {
         let deny = match &self.deny {
             Some(d) => d,
             None => return false,
