@@ -165,3 +165,16 @@ def make_engine_settings(make_engine: Make) -> Make:
         return make_engine(core=core)
 
     return build
+
+
+def test_info_lists_key_sets_and_detectors() -> None:
+    import io
+
+    from sec_audit.cli import main
+
+    out = io.StringIO()
+    code = main(["info"], stdin=io.BytesIO(b""), stdout=out, stderr=io.StringIO())
+    lines = out.getvalue().splitlines()
+    assert code == 0
+    assert "sensitive_key_sets: recommended" in lines
+    assert any(line.startswith("secret_detectors: ") and "url_password" in line for line in lines)
