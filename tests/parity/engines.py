@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from sec_audit.core.config import ProjectionLimits
+from sec_audit.core.config import ProjectionLimits, key_set_words
 from sec_audit.core.engine import EngineConfig, build_engine, native_available
 
 if not native_available():  # pragma: no cover - the pure-Python environment
@@ -88,6 +88,8 @@ def engines(key: ConfigKey) -> tuple[Any, Any]:
         limits=ProjectionLimits(**dict(limits)),
         max_body_bytes=max_body,
         body_field_allowlist=body_allow,
+        # Issue 8: the recommended whole-token key set on every configuration.
+        key_tokens=key_set_words(("recommended",)),
     )
     return build_engine(cfg, kind="native"), build_engine(cfg, kind="python")
 

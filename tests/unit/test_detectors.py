@@ -112,3 +112,61 @@ def test_luhn_and_issuers() -> None:
     assert not payment_card_valid(_luhn_complete("56", 16))
     assert not payment_card_valid(_luhn_complete("34", 16))  # Amex is 15 digits
     assert payment_card_valid("6500000000000000003")
+
+
+@pytest.mark.parametrize(("name", "text"), POSITIVES)
+def test_engine_redacts_every_positive_under_recommended(
+    make_engine: Make, name: str, text: str
+) -> None:
+    # Both engines (the engine fixture follows SEC_AUDIT_ENGINE): recall 1.0 per format.
+    assert make_engine().project(text) == '"[REDACTED]"', (name, text)
+    assert make_engine(core={"secret_detectors": [name]}).project(text) == '"[REDACTED]"'
+
+
+def test_recall_per_format_and_precision(make_engine: Make) -> None:
+    engine = make_engine(core={"value_scrub_mode": "match"})
+    for name in DETECTOR_NAMES:
+        texts = [text for n, text in POSITIVES if n == name]
+        assert texts, name
+        found = sum("[REDACTED]" in engine.project(text) for text in texts)
+        assert found == len(texts), name
+    assert sum("[REDACTED]" in engine.project(text) for text in INNOCENTS) == 0
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [
+        ("postgres://app:pw@db:5432/x", "postgres://app:[REDACTED]@db:5432/x"),
+        ("redis://:pw@cache", "redis://:[REDACTED]@cache"),
+        ("https://admin:s3cr3t@host/", "https://admin:[REDACTED]@host/"),
+        (
+            "aws_secret_access_key=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            "aws_secret_access_key=[REDACTED]",
+        ),
+        (
+            'AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY" ok',
+            'AWS_SECRET_ACCESS_KEY: \\"[REDACTED]\\" ok',
+        ),
+        ("AccountName=a;AccountKey=" + "A" * 86 + "==;x", "AccountName=a;AccountKey=[REDACTED];x"),
+        ("ssn 123-45-6789, not 000-12-3456", "ssn [REDACTED], not 000-12-3456"),
+    ],
+)
+def test_match_mode_masks_only_the_secret(make_engine: Make, text: str, want: str) -> None:
+    engine = make_engine(core={"value_scrub_mode": "match"})
+    assert engine.project(text) == f'"{want}"'
+
+
+def test_ssn_ranges() -> None:
+    from sec_audit.core.engine.detectors import ssn_valid
+
+    assert ssn_valid("123-45-6789") and ssn_valid("899-99-9999") and ssn_valid("001-01-0001")
+    for bad in ("000-45-6789", "666-45-6789", "900-45-6789", "999-45-6789"):
+        assert not ssn_valid(bad), bad
+    assert not ssn_valid("123-00-6789") and not ssn_valid("123-45-0000")
+
+
+def test_url_password_needs_a_password() -> None:
+    det = DetectorSet(["url_password"])
+    assert det.hits("https://user@example.com/ and alice@example.com") == []
+    assert det.hits("https://host:8080/path") == []
+    assert det.hits("x https://u:p@h") == [(12, 13)]

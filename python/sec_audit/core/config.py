@@ -21,12 +21,14 @@ from typing import Any, Literal
 
 from .errors import AuditConfigurationError
 from .imports import is_dotted_path
+from .pattern_safety import unbounded_construct
 
 __all__ = [
     "DEFAULT_BODY_METHODS",
     "DEFAULT_SENSITIVE_KEYS",
     "DETECTOR_NAMES",
     "INTEGRITY_KEY_ID_RE",
+    "KEY_SETS",
     "MIN_INTEGRITY_KEY_BYTES",
     "MIN_RECORD_BYTES",
     "SECTIONS",
@@ -37,6 +39,7 @@ __all__ = [
     "LoggingAuditConfig",
     "ProjectionLimits",
     "SecAuditSettings",
+    "key_set_words",
 ]
 
 DEFAULT_SENSITIVE_KEYS: tuple[str, ...] = (
@@ -70,8 +73,65 @@ DETECTOR_NAMES: tuple[str, ...] = (
     "private_key_block",
     "http_credentials",
     "payment_card",
+    "aws_secret_access_key",
+    "url_password",
+    "slack_webhook",
+    "us_ssn",
+    "twilio_key",
+    "sendgrid_key",
+    "mailgun_key",
+    "npm_token",
+    "pypi_token",
+    "docker_hub_token",
+    "openai_key",
+    "anthropic_key",
+    "azure_storage_key",
+    "discord_webhook",
+    "shopify_token",
+    "square_token",
+    "heroku_key",
+    "vault_token",
 )
 RECOMMENDED_DETECTORS = "recommended"
+# Extra credential keys matched as whole tokens of the key (split on separators, case
+# changes and letter/digit changes), never as substrings: `pin` hits `card_pin` and
+# `pinCode`, not `shipping`. Multi-word entries match as a run of tokens
+# (`private_key` hits `privateKey`, `PRIVATE-KEY` and `privatekey`).
+KEY_SETS: dict[str, tuple[str, ...]] = {
+    "recommended": (
+        "pin",
+        "otp",
+        "totp",
+        "hotp",
+        "mfa",
+        "2fa",
+        "cvv",
+        "cvv2",
+        "cvc",
+        "cvc2",
+        "pass",
+        "auth",
+        "oauth",
+        "iban",
+        "dsn",
+        "private_key",
+        "passphrase",
+        "card_number",
+        "security_answer",
+        "security_code",
+        "mnemonic",
+        "seed_phrase",
+        "access_key",
+        "secret_key",
+        "session_key",
+        "database_url",
+        "connection_string",
+        "credential",
+        "credentials",
+        "signature",
+    ),
+}
+RECOMMENDED_KEY_SETS = "recommended"
 VALUE_SCRUB_MODES: tuple[str, ...] = ("value", "match")
 DEFAULT_BODY_METHODS: frozenset[str] = frozenset({"POST", "PUT", "PATCH"})
 MIN_RECORD_BYTES = 1024
@@ -268,6 +328,21 @@ def _regex_tuple(value: Any, path: str) -> tuple[re.Pattern[str], ...]:
     return tuple(compiled)
 
 
+def _value_pattern_tuple(value: Any, path: str) -> tuple[re.Pattern[str], ...]:
+    """`_regex_tuple`, refusing patterns that can backtrack catastrophically."""
+    compiled = _regex_tuple(value, path)
+    for rx in compiled:
+        construct = unbounded_construct(rx.pattern, rx.flags)
+        if construct is not None:
+            raise AuditConfigurationError(
+                f"{path} contains {_shown(rx.pattern)}, which has {construct}: it can "
+                "backtrack for ever on a crafted value and pin a worker. Rewrite it with an "
+                "atomic group (?>...) or a possessive quantifier (a++, a*+), or without the "
+                "nesting."
+            )
+    return compiled
+
+
 def _status_codes(value: Any, path: str) -> frozenset[int]:
     codes: set[int] = set()
     for item in _items(value, path):
@@ -306,6 +381,31 @@ def _detectors(value: Any, path: str) -> tuple[str, ...]:
         )
     # Canonical form: catalogue order, no duplicates (what the engine runs).
     return tuple(name for name in DETECTOR_NAMES if name in chosen)
+
+
+def _key_sets(value: Any, path: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        if value == RECOMMENDED_KEY_SETS:
+            return (RECOMMENDED_KEY_SETS,)
+        raise _value_error(
+            path, "must be 'recommended', None or a sequence of key-set names", value
+        )
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise _type_error(path, "'recommended', None or a sequence of key-set names", value)
+    chosen = set(_str_tuple(value, path))
+    unknown = sorted(chosen.difference(KEY_SETS))
+    if unknown:
+        raise AuditConfigurationError(
+            f"{path} has unknown key set(s): {', '.join(unknown)}. Valid: {', '.join(KEY_SETS)}."
+        )
+    return tuple(name for name in KEY_SETS if name in chosen)
+
+
+def key_set_words(names: Iterable[str]) -> tuple[str, ...]:
+    """The entries of the named key sets, in order, without duplicates."""
+    return tuple(dict.fromkeys(word for name in names for word in KEY_SETS[name]))
 
 
 def _cidrs(value: Any, path: str) -> tuple[str, ...]:
@@ -516,6 +616,7 @@ class CoreAuditConfig:
     sensitive_key_allowlist: tuple[str, ...] = ()
     sensitive_value_patterns: tuple[re.Pattern[str], ...] = ()
     secret_detectors: tuple[str, ...] = DETECTOR_NAMES
+    sensitive_key_sets: tuple[str, ...] = (RECOMMENDED_KEY_SETS,)
     value_scrub_mode: ValueScrubMode = "value"
     log_url_query: bool = False
 
@@ -536,8 +637,9 @@ _CORE_CONVERTERS: dict[str, Converter] = {
     "body_field_allowlist": _str_tuple,
     "sensitive_keys": _lower_str_tuple,
     "sensitive_key_allowlist": _lower_str_tuple,
-    "sensitive_value_patterns": _regex_tuple,
+    "sensitive_value_patterns": _value_pattern_tuple,
     "secret_detectors": _detectors,
+    "sensitive_key_sets": _key_sets,
     "value_scrub_mode": _scrub_mode,
     "log_url_query": _bool,
 }

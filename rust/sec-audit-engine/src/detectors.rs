@@ -263,9 +263,164 @@ pub const CATALOGUE: &[(&str, &str, bool)] = &[
     ("payment_card", r"[0-9](?:[ -]?[0-9]){12,18}", true),
 ];
 
+/// The detectors added after the first catalogue (docs/security.md), in catalogue
+/// order after `payment_card`: (name, regex, validator is the SSN check, only capture
+/// group 1 is the secret, the literals one of which every match contains). They are
+/// gated by their own Aho-Corasick pass (the SSN by a dash and its length), after the
+/// first catalogue's search; spans are sorted and merged by the caller, so the order
+/// of the two searches does not change an answer.
+pub const EXTRA_CATALOGUE: &[(&str, &str, bool, bool, &[&str])] = &[
+    (
+        "aws_secret_access_key",
+        r"(?:aws|AWS|Aws)_?(?:secret|SECRET|Secret)_?(?:access_?|ACCESS_?|Access_?)?(?:key|KEY|Key)[\x22\x27]?[ \t]*[:=]>?[ \t]*[\x22\x27]?([A-Za-z0-9/+]{40})",
+        false,
+        true,
+        &["secret", "SECRET", "Secret"],
+    ),
+    (
+        "url_password",
+        r"[A-Za-z][A-Za-z0-9+.-]{1,30}://[A-Za-z0-9._~%!$&*+,;=-]*:([A-Za-z0-9._~%!$&*+,;=-]+)@[A-Za-z0-9\[][A-Za-z0-9.-]*",
+        false,
+        true,
+        &["://"],
+    ),
+    (
+        "slack_webhook",
+        r"hooks\.slack\.com/(?:services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}|workflows/T[A-Z0-9]{8,12}/A[A-Z0-9]{8,12}/[0-9]{17,20}/[A-Za-z0-9]{24})",
+        false,
+        false,
+        &["hooks.slack.com/"],
+    ),
+    ("us_ssn", r"[0-9]{3}-[0-9]{2}-[0-9]{4}", true, false, &[]),
+    (
+        "twilio_key",
+        r"(?:SK|AC)[0-9a-f]{32}",
+        false,
+        false,
+        &["SK", "AC"],
+    ),
+    (
+        "sendgrid_key",
+        r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}",
+        false,
+        false,
+        &["SG."],
+    ),
+    ("mailgun_key", r"key-[0-9a-f]{32}", false, false, &["key-"]),
+    ("npm_token", r"npm_[A-Za-z0-9]{36}", false, false, &["npm_"]),
+    (
+        "pypi_token",
+        r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}",
+        false,
+        false,
+        &["pypi-AgEIcHlwaS5vcmc"],
+    ),
+    (
+        "docker_hub_token",
+        r"dckr_pat_[A-Za-z0-9_-]{27,60}",
+        false,
+        false,
+        &["dckr_pat_"],
+    ),
+    (
+        "openai_key",
+        r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+        false,
+        false,
+        &["sk-"],
+    ),
+    (
+        "anthropic_key",
+        r"sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120}",
+        false,
+        false,
+        &["sk-ant-"],
+    ),
+    (
+        "azure_storage_key",
+        r"AccountKey=([A-Za-z0-9+/]{86}==)",
+        false,
+        true,
+        &["AccountKey="],
+    ),
+    (
+        "discord_webhook",
+        r"discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,68}",
+        false,
+        false,
+        &["discord"],
+    ),
+    (
+        "shopify_token",
+        r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}",
+        false,
+        false,
+        &["shpat_", "shpss_", "shpca_", "shppa_"],
+    ),
+    (
+        "square_token",
+        r"(?:sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}|EAAA[A-Za-z0-9_-]{60})",
+        false,
+        false,
+        &["sq0atp-", "sq0csp-", "EAAA"],
+    ),
+    (
+        "heroku_key",
+        r"HRKU-[A-Za-z0-9_-]{60}",
+        false,
+        false,
+        &["HRKU-"],
+    ),
+    (
+        "vault_token",
+        r"hv[sbr]\.[A-Za-z0-9_-]{24,255}",
+        false,
+        false,
+        &["hvs.", "hvb.", "hvr."],
+    ),
+];
+
+/// The shortest SSN match, `AAA-GG-SSSS`.
+const SSN_LEN: usize = 11;
+
+/// `AAA-GG-SSSS` outside the never-issued ranges: area 000, 666, 9xx; group 00;
+/// serial 0000.
+pub fn valid_ssn(m: &[u8]) -> bool {
+    let (area, group, serial) = (&m[..3], &m[4..6], &m[7..]);
+    area != b"000" && area != b"666" && area[0] != b'9' && group != b"00" && serial != b"0000"
+}
+
 struct Detector {
     re: Regex,
     card: bool,
+}
+
+struct Extra {
+    re: Regex,
+    ssn: bool,
+    group: bool,
+}
+
+/// The next accepted hit of `det` at or after `pos`: (whole match end, secret span).
+fn next_extra(det: &Extra, w: &[u8], mut pos: usize) -> Option<(usize, (usize, usize))> {
+    while pos <= w.len() {
+        let (s, e, span) = if det.group {
+            let c = det.re.captures_at(w, pos)?;
+            let m = c.get(0).expect("group 0");
+            let g = c.get(1).expect("group 1 always takes part");
+            (m.start(), m.end(), (g.start(), g.end()))
+        } else {
+            let m = det.re.find_at(w, pos)?;
+            (m.start(), m.end(), (m.start(), m.end()))
+        };
+        let left = s == 0 || !is_alnum(w[s - 1]);
+        let right = e == w.len() || !is_alnum(w[e]);
+        if left && right && (!det.ssn || valid_ssn(&w[s..e])) {
+            return Some((e, span));
+        }
+        pos = s + 1;
+    }
+    None
 }
 
 pub struct Detectors {
@@ -280,6 +435,10 @@ pub struct Detectors {
     token_min: usize,
     private_key: bool,
     credentials: bool,
+    extra: Vec<Extra>,
+    /// The literals of the chosen non-SSN extra detectors.
+    extra_gate: Option<AhoCorasick>,
+    ssn: bool,
 }
 
 /// The run of `[A-Za-z0-9_-]` every match of a token detector is (or holds).
@@ -374,7 +533,18 @@ impl Detectors {
         let mut min_len = usize::MAX;
         let mut card_on = false;
         let mut token_min = usize::MAX;
+        let mut extra = Vec::new();
+        let mut extra_lits: Vec<&str> = Vec::new();
         for name in names {
+            if let Some((_, src, ssn, group, l)) = EXTRA_CATALOGUE.iter().find(|d| d.0 == name) {
+                extra.push(Extra {
+                    re: Regex::new(&format!("(?-u){src}")).map_err(|e| e.to_string())?,
+                    ssn: *ssn,
+                    group: *group,
+                });
+                extra_lits.extend_from_slice(l);
+                continue;
+            }
             let (_, src, card) = CATALOGUE
                 .iter()
                 .find(|(n, _, _)| n == name)
@@ -401,16 +571,59 @@ impl Detectors {
             token_min,
             private_key: names.iter().any(|n| n == "private_key_block"),
             credentials: names.iter().any(|n| n == "http_credentials"),
+            ssn: extra.iter().any(|d| d.ssn),
+            extra,
+            extra_gate: if extra_lits.is_empty() {
+                None
+            } else {
+                Some(AhoCorasick::new(&extra_lits).map_err(|e| e.to_string())?)
+            },
         })
     }
 
     pub fn is_empty(&self) -> bool {
-        self.list.is_empty()
+        self.list.is_empty() && self.extra.is_empty()
     }
 
     /// Every hit (byte spans) in `window`; with `first_only`, stop at the first one.
     /// Returns whether there was any hit.
     pub fn hits(&self, window: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
+        let first = !self.list.is_empty() && self.hits_first(window, spans, first_only);
+        if first && first_only {
+            return true;
+        }
+        self.hits_extra(window, spans, first_only) || first
+    }
+
+    /// The extra catalogue: its literal gate (a dash for the SSN), then each regex.
+    fn hits_extra(&self, w: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
+        if self.extra.is_empty() {
+            return false;
+        }
+        let lit = self.extra_gate.as_ref().is_some_and(|g| g.is_match(w));
+        let ssn = self.ssn && w.len() >= SSN_LEN && memchr::memchr(b'-', w).is_some();
+        if !lit && !ssn {
+            return false;
+        }
+        let mut any = false;
+        for det in &self.extra {
+            if (det.ssn && !ssn) || (!det.ssn && !lit) {
+                continue;
+            }
+            let mut pos = 0;
+            while let Some((end, span)) = next_extra(det, w, pos) {
+                any = true;
+                if first_only {
+                    return true;
+                }
+                spans.push(span);
+                pos = end;
+            }
+        }
+        any
+    }
+
+    fn hits_first(&self, window: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
         // Necessary conditions only, so the answer is unchanged: the text is long
         // enough; then one SIMD pass of byte-class masks: a token detector needs its
         // `[A-Za-z0-9_-]` run (or `-----`, or a credentials prefix) and then one of the
@@ -485,6 +698,7 @@ mod tests {
             &CATALOGUE
                 .iter()
                 .map(|(n, _, _)| n.to_string())
+                .chain(EXTRA_CATALOGUE.iter().map(|d| d.0.to_string()))
                 .collect::<Vec<_>>(),
         )
         .unwrap()
@@ -522,6 +736,13 @@ mod tests {
                 if pos > w.len() {
                     break;
                 }
+            }
+        }
+        for det in &d.extra {
+            let mut pos = 0;
+            while let Some((end, span)) = next_extra(det, w, pos) {
+                spans.push(span);
+                pos = end;
             }
         }
         spans
@@ -564,6 +785,22 @@ mod tests {
             b"\n",
             b"x",
             b"QWxhZGRpbjpvcGVuIHNlc2FtZQ==",
+            b"://",
+            b"postgres",
+            b":",
+            b"@",
+            b"db",
+            b"aws_secret_access_key=",
+            b"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+            b"123-45-6789",
+            b"000-12-3456",
+            b"SG.",
+            b"sk-",
+            b"proj-",
+            b"hvs.",
+            b"AccountKey=",
+            b"key-",
+            b"0123456789abcdef",
         ];
         let d = all();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;

@@ -63,6 +63,8 @@ pub struct EngineSpec {
     pub limits: Limits,
     pub max_body_bytes: usize,
     pub body_field_allowlist: Vec<String>,
+    /// Whole-token key entries (`sensitive_key_sets`), normalised.
+    pub key_tokens: Vec<String>,
 }
 
 impl Default for EngineSpec {
@@ -76,6 +78,7 @@ impl Default for EngineSpec {
             limits: Limits::default(),
             max_body_bytes: 4096,
             body_field_allowlist: vec![],
+            key_tokens: vec![],
         }
     }
 }
@@ -94,7 +97,8 @@ pub struct Engine {
 impl Engine {
     pub fn new(spec: &EngineSpec) -> Result<Self, String> {
         Ok(Engine {
-            keys: keys::KeyMatcher::new(&spec.sensitive_keys, &spec.key_allowlist),
+            keys: keys::KeyMatcher::new(&spec.sensitive_keys, &spec.key_allowlist)
+                .with_tokens(&spec.key_tokens),
             patterns: patterns::Patterns::new(&spec.patterns),
             detectors: detectors::Detectors::new(&spec.detectors)?,
             mode: spec.mode,

@@ -71,7 +71,7 @@ impl Engine {
     #[pyo3(signature = (
         *, sensitive_keys, key_allowlist, patterns, detectors, mode, limits,
         max_body_bytes, body_field_allowlist, classify, fragment_cls, mapping_cls,
-        int_repr, body_fallback
+        int_repr, body_fallback, key_tokens = Vec::new()
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -88,6 +88,7 @@ impl Engine {
         mapping_cls: Py<PyAny>,
         int_repr: Py<PyAny>,
         body_fallback: Py<PyAny>,
+        key_tokens: Vec<String>,
     ) -> PyResult<Self> {
         let mode = match mode {
             "value" => ScrubMode::Value,
@@ -108,6 +109,7 @@ impl Engine {
         let spec = EngineSpec {
             sensitive_keys,
             key_allowlist,
+            key_tokens,
             patterns: patterns.iter().map(|(src, _)| src.clone()).collect(),
             detectors,
             mode,

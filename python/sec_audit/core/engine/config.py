@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
+from ..config import key_set_words
 from ..errors import AuditConfigurationError
 from .detectors import DETECTOR_NAMES, RECOMMENDED
 from .python.keys import normalise_key
@@ -60,10 +61,13 @@ class EngineConfig:
     limits: ProjectionLimits = field(default_factory=_default_limits)
     max_body_bytes: int = 4096
     body_field_allowlist: tuple[str, ...] = ()
+    # Whole-token key entries (core.sensitive_key_sets), normalised like sensitive_keys.
+    key_tokens: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         set_ = object.__setattr__
         set_(self, "sensitive_keys", _normalised(self.sensitive_keys))
+        set_(self, "key_tokens", _normalised(self.key_tokens))
         set_(self, "key_allowlist", frozenset(_normalised(self.key_allowlist)))
         set_(self, "value_patterns", tuple(self.value_patterns))
         set_(self, "secret_detectors", _detector_names(self.secret_detectors))
@@ -89,4 +93,5 @@ class EngineConfig:
             limits=limits,
             max_body_bytes=core.max_body_bytes,
             body_field_allowlist=core.body_field_allowlist,
+            key_tokens=key_set_words(core.sensitive_key_sets),
         )

@@ -22,6 +22,7 @@ __all__ = [
     "find_hits",
     "luhn_valid",
     "payment_card_valid",
+    "ssn_valid",
 ]
 
 RECOMMENDED = "recommended"
@@ -60,11 +61,21 @@ def payment_card_valid(match: str) -> bool:
     return 13 <= len(digits) <= 19 and _issuer_valid(digits) and luhn_valid(digits)
 
 
+def ssn_valid(match: str) -> bool:
+    """`AAA-GG-SSSS` outside the never-issued ranges: area 000, 666, 9xx; group 00;
+    serial 0000."""
+    area, group, serial = match[:3], match[4:6], match[7:]
+    return area not in ("000", "666") and area[0] != "9" and group != "00" and serial != "0000"
+
+
 @dataclass(frozen=True, slots=True)
 class Detector:
     name: str
     regex: str
     validator: Callable[[str], bool] | None = None
+    # With a capture group, only group 1 is the secret (masked in 'match' mode); the
+    # boundaries and the validator apply to the whole match.
+    group: int = 0
 
 
 CATALOGUE: tuple[Detector, ...] = (
@@ -78,6 +89,44 @@ CATALOGUE: tuple[Detector, ...] = (
     Detector("private_key_block", r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"),
     Detector("http_credentials", r"(?:[Bb]earer|[Bb]asic) [A-Za-z0-9._~+/-]{16,}=*"),
     Detector("payment_card", r"[0-9](?:[ -]?[0-9]){12,18}", payment_card_valid),
+    Detector(
+        "aws_secret_access_key",
+        r"(?:aws|AWS|Aws)_?(?:secret|SECRET|Secret)_?(?:access_?|ACCESS_?|Access_?)?(?:key|KEY|Key)"
+        r"[\x22\x27]?[ \t]*[:=]>?[ \t]*[\x22\x27]?([A-Za-z0-9/+]{40})",
+        group=1,
+    ),
+    Detector(
+        "url_password",
+        r"[A-Za-z][A-Za-z0-9+.-]{1,30}://[A-Za-z0-9._~%!$&*+,;=-]*:([A-Za-z0-9._~%!$&*+,;=-]+)@"
+        r"[A-Za-z0-9\[][A-Za-z0-9.-]*",
+        group=1,
+    ),
+    Detector(
+        "slack_webhook",
+        r"hooks\.slack\.com/(?:services/T[A-Z0-9]{8,12}/B[A-Z0-9]{8,12}/[A-Za-z0-9]{24}"
+        r"|workflows/T[A-Z0-9]{8,12}/A[A-Z0-9]{8,12}/[0-9]{17,20}/[A-Za-z0-9]{24})",
+    ),
+    Detector("us_ssn", r"[0-9]{3}-[0-9]{2}-[0-9]{4}", ssn_valid),
+    Detector("twilio_key", r"(?:SK|AC)[0-9a-f]{32}"),
+    Detector("sendgrid_key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
+    Detector("mailgun_key", r"key-[0-9a-f]{32}"),
+    Detector("npm_token", r"npm_[A-Za-z0-9]{36}"),
+    Detector("pypi_token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,1000}"),
+    Detector("docker_hub_token", r"dckr_pat_[A-Za-z0-9_-]{27,60}"),
+    Detector(
+        "openai_key",
+        r"sk-(?:(?:proj|svcacct|admin)-[A-Za-z0-9_-]{40,300}|[A-Za-z0-9]{20}T3BlbkFJ[A-Za-z0-9]{20})",
+    ),
+    Detector("anthropic_key", r"sk-ant-(?:api|admin)[0-9]{2}-[A-Za-z0-9_-]{80,120}"),
+    Detector("azure_storage_key", r"AccountKey=([A-Za-z0-9+/]{86}==)", group=1),
+    Detector(
+        "discord_webhook",
+        r"discord(?:app)?\.com/api/webhooks/[0-9]{17,20}/[A-Za-z0-9_-]{60,68}",
+    ),
+    Detector("shopify_token", r"shp(?:at|ss|ca|pa)_[a-fA-F0-9]{32}"),
+    Detector("square_token", r"(?:sq0(?:atp|csp)-[A-Za-z0-9_-]{22,43}|EAAA[A-Za-z0-9_-]{60})"),
+    Detector("heroku_key", r"HRKU-[A-Za-z0-9_-]{60}"),
+    Detector("vault_token", r"hv[sbr]\.[A-Za-z0-9_-]{24,255}"),
 )
 # The settings parser validates names against this list (tests keep it equal to CATALOGUE).
 DETECTOR_NAMES: tuple[str, ...] = _SETTINGS_NAMES
@@ -94,6 +143,7 @@ def find_hits(
     validator: Callable[[str], bool] | None,
     text: str,
     first_only: bool = False,
+    group: int = 0,
 ) -> list[tuple[int, int]]:
     """Spans of `regex` in `text` with alphanumeric boundaries on both sides (in `text`).
 
@@ -113,7 +163,7 @@ def find_hits(
             and (stop == end or not _is_alnum(text[stop]))
             and (validator is None or validator(m.group()))
         ):
-            hits.append((start, stop))
+            hits.append(m.span(group) if group else (start, stop))
             if first_only:
                 return hits
             pos = stop
@@ -128,7 +178,7 @@ class DetectorSet:
 
     def __init__(self, names: Sequence[str]) -> None:
         chosen = [_BY_NAME[name] for name in names]
-        self._compiled = tuple((re.compile(d.regex), d.validator) for d in chosen)
+        self._compiled = tuple((re.compile(d.regex), d.validator, d.group) for d in chosen)
         # Every hit is a match of its own regex, so no match of the union = no hit.
         self._any = re.compile("|".join(f"(?:{d.regex})" for d in chosen)) if chosen else None
 
@@ -138,12 +188,14 @@ class DetectorSet:
     def any_hit(self, text: str) -> bool:
         if self._any is None or self._any.search(text) is None:
             return False
-        return any(find_hits(rx, val, text, first_only=True) for rx, val in self._compiled)
+        return any(
+            find_hits(rx, val, text, first_only=True, group=g) for rx, val, g in self._compiled
+        )
 
     def hits(self, text: str) -> list[tuple[int, int]]:
         if self._any is None or self._any.search(text) is None:
             return []
         spans: list[tuple[int, int]] = []
-        for rx, val in self._compiled:
-            spans.extend(find_hits(rx, val, text))
+        for rx, val, g in self._compiled:
+            spans.extend(find_hits(rx, val, text, group=g))
         return spans

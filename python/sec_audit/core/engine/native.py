@@ -64,6 +64,7 @@ class NativeEngine:
         self._engine = _native.Engine(
             sensitive_keys=list(config.sensitive_keys),
             key_allowlist=sorted(config.key_allowlist),
+            key_tokens=list(config.key_tokens),
             patterns=[
                 (plan.rust_source if plan.plan == "rust" else None, pattern)
                 for plan, pattern in zip(self._plans, config.value_patterns, strict=True)

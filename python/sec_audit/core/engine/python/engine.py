@@ -35,7 +35,9 @@ class PythonEngine:
             limits.max_string_length,
         )
         self._projector = Projector(
-            limits, KeyMatcher(config.sensitive_keys, config.key_allowlist), self._strings
+            limits,
+            KeyMatcher(config.sensitive_keys, config.key_allowlist, config.key_tokens),
+            self._strings,
         )
         self._verbatim = verbatim_projector()
         self._capture = BodyCapture(
