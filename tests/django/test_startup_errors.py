@@ -160,6 +160,7 @@ def test_without_the_app_the_first_record_reports_the_key(tmp_path: Path) -> Non
 
 def test_without_the_app_the_middleware_stops_start_up_naming_the_key(tmp_path: Path) -> None:
     # The WSGI handler loads the middleware at start-up (gunicorn, uwsgi, runserver).
+    pytest.importorskip("gunicorn")
     project = _project(tmp_path, BAD, ["django.contrib.contenttypes"])
     _assert_names_the_key(
         _run(project, "-m", "gunicorn", "--check-config", "proj_wsgi:application")
