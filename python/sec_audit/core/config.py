@@ -14,7 +14,7 @@ import difflib
 import math
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from typing import Any, Literal
@@ -365,22 +365,30 @@ def _body_methods(value: Any, path: str) -> frozenset[str]:
     return frozenset(methods)
 
 
+def _catalogue_names(
+    value: Any, path: str, names: Sequence[str], noun: str, accepted: str
+) -> tuple[str, ...]:
+    """A sequence of names from a catalogue, in catalogue order, without duplicates."""
+    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
+        raise _type_error(path, accepted, value)
+    chosen = set(_str_tuple(value, path))
+    unknown = sorted(chosen.difference(names))
+    if unknown:
+        raise AuditConfigurationError(
+            f"{path} has unknown {noun}(s): {', '.join(unknown)}. Valid: {', '.join(names)}."
+        )
+    # Canonical form: catalogue order, no duplicates (what the engine runs).
+    return tuple(name for name in names if name in chosen)
+
+
 def _detectors(value: Any, path: str) -> tuple[str, ...]:
     if isinstance(value, str):
         if value == RECOMMENDED_DETECTORS:
             return DETECTOR_NAMES
         raise _value_error(path, "must be 'recommended' or a sequence of detector names", value)
-    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
-        raise _type_error(path, "'recommended' or a sequence of detector names", value)
-    chosen = set(_str_tuple(value, path))
-    unknown = sorted(chosen.difference(DETECTOR_NAMES))
-    if unknown:
-        raise AuditConfigurationError(
-            f"{path} has unknown detector(s): {', '.join(unknown)}. "
-            f"Valid: {', '.join(DETECTOR_NAMES)}."
-        )
-    # Canonical form: catalogue order, no duplicates (what the engine runs).
-    return tuple(name for name in DETECTOR_NAMES if name in chosen)
+    return _catalogue_names(
+        value, path, DETECTOR_NAMES, "detector", "'recommended' or a sequence of detector names"
+    )
 
 
 def _key_sets(value: Any, path: str) -> tuple[str, ...]:
@@ -392,15 +400,13 @@ def _key_sets(value: Any, path: str) -> tuple[str, ...]:
         raise _value_error(
             path, "must be 'recommended', None or a sequence of key-set names", value
         )
-    if isinstance(value, (bytes, bytearray, Mapping)) or not isinstance(value, Iterable):
-        raise _type_error(path, "'recommended', None or a sequence of key-set names", value)
-    chosen = set(_str_tuple(value, path))
-    unknown = sorted(chosen.difference(KEY_SETS))
-    if unknown:
-        raise AuditConfigurationError(
-            f"{path} has unknown key set(s): {', '.join(unknown)}. Valid: {', '.join(KEY_SETS)}."
-        )
-    return tuple(name for name in KEY_SETS if name in chosen)
+    return _catalogue_names(
+        value,
+        path,
+        tuple(KEY_SETS),
+        "key set",
+        "'recommended', None or a sequence of key-set names",
+    )
 
 
 def key_set_words(names: Iterable[str]) -> tuple[str, ...]:
