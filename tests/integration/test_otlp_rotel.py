@@ -1,0 +1,233 @@
+"""OtlpLogHandler against a real OTLP/HTTP receiver (rotel, installed from PyPI).
+
+rotel decodes every OTLP log record it receives and prints its fields; the tests
+assert on those decoded fields: resource, scope, severity, timestamps, body,
+event_name, typed attributes, trace and span ids, and that a scrubbed value arrives
+scrubbed. A receiver that is down never blocks the caller; the loss is counted and
+reported on `sec_audit.internal`; a receiver that comes back receives again.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import select
+import socket
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from opentelemetry import trace
+
+from sec_audit.core.events import AuditEvent
+from sec_audit.logging.emission import emit_event
+from sec_audit.logging.formatters import JSONLLogFormatter
+from sec_audit.logging.otlp import OtlpLogHandler
+
+from ._rotel import Receiver, free_port
+
+SECRET = "hunter2-do-not-ship"
+_count = 0
+
+
+class Capture(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    global _count
+    _count += 1
+    log = logging.getLogger(f"tests.otlp.{_count}")
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    yield log
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+
+
+@pytest.fixture
+def internal() -> Iterator[Capture]:
+    from sec_audit.logging import diagnostics
+
+    diagnostics.reset()
+    capture = Capture()
+    log = logging.getLogger(diagnostics.INTERNAL_LOGGER_NAME)
+    old_level = log.level
+    log.setLevel(logging.DEBUG)
+    log.addHandler(capture)
+    yield capture
+    log.removeHandler(capture)
+    log.setLevel(old_level)
+    diagnostics.reset()
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Iterator[Receiver]:
+    server = Receiver(tmp_path / "rotel")
+    server.start()
+    yield server
+    server.stop()
+
+
+def event(marker: str, i: int, **extra: object) -> AuditEvent:
+    attrs: dict[str, object] = {
+        "request_id": marker,
+        "n": i,
+        "http.response.status_code": 401,
+        "roles": ["staff", "auditor"],
+        "password": SECRET,
+    }
+    attrs.update(extra)
+    return AuditEvent("auth.login.failed", "1.0", "auth.login.failed", attrs)
+
+
+def handler_for(endpoint: str, **kwargs: object) -> OtlpLogHandler:
+    handler = OtlpLogHandler(
+        endpoint,
+        resource_attributes={"deployment.environment": "test"},
+        schedule_delay_millis=50,
+        **kwargs,  # type: ignore[arg-type]
+    )
+    handler.setFormatter(JSONLLogFormatter(source="shop"))
+    return handler
+
+
+def test_records_arrive_with_the_engine_output(receiver: Receiver, logger: logging.Logger) -> None:
+    handler = handler_for(receiver.endpoint)
+    logger.addHandler(handler)
+    marker = uuid.uuid4().hex
+    # The line the same formatter writes on every other path.
+    line = json.loads(JSONLLogFormatter(source="shop").format(_record(logger, event(marker, 0))))
+    assert line["attributes"]["password"] == "[REDACTED]"
+    for i in range(3):
+        assert emit_event(logger, event(marker, i), logging.WARNING)
+    handler.flush()
+
+    rows = receiver.wait_for("request_id", f"Str({marker})", 3)
+    assert len(rows) == 3
+    assert [row.attributes["n"] for row in rows] == ["Int(0)", "Int(1)", "Int(2)"]
+    row = rows[0]
+    assert row.resource == {"service.name": "Str(shop)", "deployment.environment": "Str(test)"}
+    assert row.scope == f"sec_audit.logging {line['instrumentation_scope']['version']}"
+    assert row.fields["SeverityText"] == "WARNING"
+    assert row.fields["SeverityNumber"] == "SEVERITY_NUMBER_WARN(13)"
+    assert row.fields["Body"] == "Str(auth.login.failed)"
+    assert row.fields["EventName"] == "auth.login.failed"
+    assert int(row.fields["Timestamp"]) > 0
+    assert int(row.fields["ObservedTimestamp"]) >= int(row.fields["Timestamp"])
+    assert row.attributes["event_type"] == "Str(auth.login.failed)"
+    assert row.attributes["http.response.status_code"] == "Int(401)"  # ints stay ints
+    assert row.attributes["roles"] == "Slice(Str(staff), Str(auditor))"  # lists stay arrays
+    assert row.attributes["password"] == "Str([REDACTED])"
+    assert SECRET not in receiver.output.read_text(errors="replace")
+    assert handler.dropped == 0 and handler.exported == 3
+
+
+def _record(logger: logging.Logger, audit_event: AuditEvent) -> logging.LogRecord:
+    record = logger.makeRecord(logger.name, logging.WARNING, __file__, 0, "", None, None)
+    record.audit_event = audit_event
+    return record
+
+
+def test_trace_and_span_ids_arrive(receiver: Receiver, logger: logging.Logger) -> None:
+    handler = handler_for(receiver.endpoint)
+    logger.addHandler(handler)
+    marker = uuid.uuid4().hex
+    context = trace.SpanContext(
+        0x0AF7651916CD43DD8448EB211C80319C, 0xB7AD6B7169203331, False, trace.TraceFlags(1)
+    )
+    with trace.use_span(trace.NonRecordingSpan(context)):
+        emit_event(logger, event(marker, 0), logging.ERROR)
+    handler.flush()
+    (row,) = receiver.wait_for("request_id", f"Str({marker})", 1)
+    assert row.fields["Trace ID"] == "0af7651916cd43dd8448eb211c80319c"
+    assert row.fields["Span ID"] == "b7ad6b7169203331"
+    assert row.fields["Flags"] == "1"
+    assert row.fields["SeverityNumber"] == "SEVERITY_NUMBER_ERROR(17)"
+
+
+def test_a_stalled_receiver_never_blocks_and_drops_are_counted(
+    logger: logging.Logger, internal: Capture
+) -> None:
+    # A listener that accepts the connection (backlog) and never answers: the export
+    # hangs for its timeout in the background thread while the caller goes on.
+    with socket.socket() as stall:
+        stall.bind(("127.0.0.1", 0))
+        stall.listen(16)
+        port = stall.getsockname()[1]
+        handler = handler_for(
+            f"http://127.0.0.1:{port}/v1/logs",
+            timeout=30.0,
+            max_queue_size=4,
+            max_export_batch_size=2,
+        )
+        logger.addHandler(handler)
+        marker = uuid.uuid4().hex
+        emit_event(logger, event(marker, 0), logging.WARNING)
+        # The exporter thread has connected: it is inside export, waiting for an answer.
+        assert select.select([stall], [], [], 20.0)[0], "the exporter never connected"
+        for i in range(1, 20):
+            emit_event(logger, event(marker, i), logging.WARNING)
+        # Every emit returned while that export is still outstanding (30 s timeout).
+        assert handler.exported == 0
+        assert handler.dropped >= 20 - 4 - 1
+        assert any(m.startswith("audit.otlp_dropped: ") for m in internal.messages)
+        logger.removeHandler(handler)
+        # Teardown must not wait out the stalled export: mark the handler closed so
+        # logging's shutdown at exit skips it (the export thread is a daemon).
+        handler._closed = True
+
+
+def test_a_receiver_that_is_down_then_comes_back(
+    tmp_path: Path, logger: logging.Logger, internal: Capture
+) -> None:
+    port = free_port()
+    handler = handler_for(f"http://127.0.0.1:{port}/v1/logs", timeout=1.0)
+    logger.addHandler(handler)
+    marker = uuid.uuid4().hex
+    for i in range(3):
+        emit_event(logger, event(marker, i, phase="down"), logging.WARNING)
+    handler.flush()  # nothing listens: the batch fails after the exporter's retry
+    assert handler.dropped == 3 and handler.exported == 0
+    undelivered = [m for m in internal.messages if m.startswith("audit.otlp_undelivered: ")]
+    assert len(undelivered) == 1 and "3 dropped in total" in undelivered[0]
+
+    server = Receiver(tmp_path / "back", port=port)
+    server.start()
+    try:
+        for i in range(3, 6):
+            emit_event(logger, event(marker, i, phase="back"), logging.WARNING)
+        handler.flush()
+        rows = server.wait_for("request_id", f"Str({marker})", 3)
+        assert [row.attributes["n"] for row in rows] == ["Int(3)", "Int(4)", "Int(5)"]
+        assert {row.attributes["phase"] for row in rows} == {"Str(back)"}
+        assert handler.exported == 3 and handler.dropped == 3
+        assert any(m.startswith("audit.otlp_resumed: ") for m in internal.messages)
+        handler.close()
+    finally:
+        server.stop()
+
+
+def test_without_the_audit_formatter_nothing_is_sent(
+    logger: logging.Logger, internal: Capture
+) -> None:
+    handler = OtlpLogHandler(f"http://127.0.0.1:{free_port()}/v1/logs")
+    logger.addHandler(handler)
+    logger.warning("password=%s", SECRET)
+    assert handler.dropped == 1 and handler._pipeline is None
+    assert any(m.startswith("audit.otlp_misconfigured: ") for m in internal.messages)
+
+
+def test_configuration_errors_are_short() -> None:
+    with pytest.raises(ValueError, match="max_queue_size must be an int >= 1"):
+        OtlpLogHandler(max_queue_size=0)
+    with pytest.raises(ValueError, match="endpoint must be an http"):
+        OtlpLogHandler("collector:4318")
