@@ -314,7 +314,8 @@ def audit_handlers() -> list[Handler]:
 
 
 # Handlers that write each record in one piece by construction (one datagram, one
-# socket send per record, or a queue in front of a target we also inspect).
+# socket send or one OTLP record per record, or a queue in front of a target we also
+# inspect).
 def _whole_by_construction(handler: Handler) -> bool:
     from logging.handlers import (
         DatagramHandler,
@@ -325,12 +326,14 @@ def _whole_by_construction(handler: Handler) -> bool:
     )
 
     from .handlers import QueuedJSONLHandler, Rfc5424SyslogHandler
+    from .otlp import OtlpLogHandler
 
     return isinstance(
         handler,
         (
             QueuedJSONLHandler,
             Rfc5424SyslogHandler,
+            OtlpLogHandler,
             SysLogHandler,
             SocketHandler,
             DatagramHandler,

@@ -2,6 +2,7 @@
 
 DELIVERY_PATH: 'stdout' (StreamHandler on stdout, the docs' recipe) or 'rotating'
 (RotatingFileHandler on DELIVERY_FILE with DELIVERY_MAX_BYTES / DELIVERY_BACKUPS) or
+'rotating-plain' (the same, left as the stdlib writes: the control, see plain.py) or
 'timed' (TimedRotatingFileHandler on DELIVERY_FILE, every second).
 """
 
@@ -28,9 +29,11 @@ SEC_AUDIT = {
 }
 
 _path = os.environ.get("DELIVERY_PATH", "stdout")
-if _path == "rotating":
+if _path in ("rotating", "rotating-plain"):
     _audit: dict[str, Any] = {
-        "class": "logging.handlers.RotatingFileHandler",
+        "class": "logging.handlers.RotatingFileHandler"
+        if _path == "rotating"
+        else "tests.integration.delivery_site.plain.PlainRotatingFileHandler",
         "filename": os.environ["DELIVERY_FILE"],
         "maxBytes": int(os.environ.get("DELIVERY_MAX_BYTES", "200000")),
         "backupCount": int(os.environ.get("DELIVERY_BACKUPS", "10000")),
