@@ -53,8 +53,10 @@ event = AuditEvent(
 )
 assert emit_event(logging.getLogger("sec_audit.audit"), event, logging.WARNING)
 with open(sys.argv[3], "w") as status:
+    handlers = delivery.audit_handlers()
     json.dump({"unsafe": [type(h).__name__ for h in delivery.unsafe_handlers()],
-               "handlers": [type(h).__name__ for h in delivery.audit_handlers()]}, status)
+               "handlers": [type(h).__name__ for h in handlers],
+               "safe": [delivery.is_safe(h) for h in handlers]}, status)
 """
 
 
@@ -152,3 +154,25 @@ def test_otlp_recipe(tmp_path: Path) -> None:
         "deployment.environment": "Str(production)",
     }
     assert SECRET not in receiver.output.read_text(errors="replace")
+
+
+def test_loki_init_logging_writes_the_file_alloy_tails(tmp_path: Path) -> None:
+    # sec-audit-loki-init's django_logging.py, loaded as Django's LOGGING, writes through
+    # the safe path into the very file its alloy/config.alloy tails.
+    from sec_audit.logging.loki import cli
+
+    target = tmp_path / "monitoring"
+    argv = [str(target), "--app-label", "shop", "--audit-log-path", "../logs/audit.jsonl"]
+    assert cli.main(argv) == 0
+    (tmp_path / "logs").mkdir()
+    marker, out, status = run_recipe(tmp_path, (target / "django_logging.py").read_text())
+    assert status == {"unsafe": [], "handlers": ["RotatingFileHandler"], "safe": [True]}
+    assert out == ""
+    (line,) = (tmp_path / "logs" / "audit.jsonl").read_text().splitlines()
+    check_line(line, marker)
+    alloy = (target / "alloy" / "config.alloy").read_text()
+    assert '"__path__" = "/var/log/sec-audit/audit.jsonl"' in alloy
+    # docker compose mounts that directory (relative to the compose file) there.
+    compose = (target / "docker-compose.yml").read_text()
+    assert 'source: "../logs"\n        target: /var/log/sec-audit\n' in compose
+    assert (target / "../logs").resolve() == (tmp_path / "logs").resolve()

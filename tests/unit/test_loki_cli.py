@@ -28,6 +28,7 @@ FILES = [
     "README.md",
     "alloy/config.alloy",
     "alloy/config.stdout.alloy",
+    "django_logging.py",
     "docker-compose.yml",
     "grafana/dashboards/sec-audit-overview.json",
     "grafana/provisioning/dashboards/dashboards.yml",
@@ -123,7 +124,9 @@ def test_every_file_is_rendered(tmp_path: Path) -> None:
         assert not PLACEHOLDER.search(text), rel
         if rel.endswith(".yml"):
             check_yaml(text)
-    json.loads((tmp_path / FILES[4]).read_text(encoding="utf-8"))
+    json.loads(
+        (tmp_path / "grafana/dashboards/sec-audit-overview.json").read_text(encoding="utf-8")
+    )
 
 
 def test_every_placeholder_ends_with_an_escaper_for_its_file_type() -> None:
@@ -189,6 +192,15 @@ def test_hostile_values_round_trip_in_json(hostile: dict[str, str]) -> None:
         assert label == HOSTILE
 
 
+def test_hostile_values_round_trip_in_python(hostile: dict[str, str], tmp_path: Path) -> None:
+    namespace: dict[str, Any] = {}
+    exec(compile(hostile["django_logging.py"], "django_logging.py", "exec"), namespace)
+    assert namespace["SERVICE_NAME"] == HOSTILE
+    expected = os.path.normpath(tmp_path / '../lo$gs {{ X }}/audit "q" $x.jsonl')
+    assert namespace["AUDIT_LOG_PATH"] == expected
+    assert namespace["LOGGING"]["handlers"]["audit_file"]["filename"] == expected
+
+
 def test_hostile_values_in_markdown(hostile: dict[str, str]) -> None:
     queries = hostile["loki/queries.md"]
     labels = quoted_after(queries, "service_name=")
@@ -201,6 +213,7 @@ def test_hostile_values_in_markdown(hostile: dict[str, str]) -> None:
     # No value opened a heading, a code fence or a new table row.
     assert [line for line in readme.splitlines() if line.startswith("#")] == [
         f"# Audit log monitoring for {markdown_inline(HOSTILE)}",
+        "## Point Django at it",
         "## Run",
         "# from this directory; the audit log's directory must exist before the stack starts",
         "## What is collected",
@@ -289,7 +302,7 @@ def test_datasource_uid_and_provisioning_paths(tmp_path: Path) -> None:
 def test_cli_prints_files_credentials_and_warning(tmp_path: Path) -> None:
     code, out, err = run_cli(str(tmp_path / "mon"), "--grafana-admin-password", "s3cret!")
     assert code == 0 and err == ""
-    assert f"Wrote 9 file(s) under {(tmp_path / 'mon').resolve()}" in out
+    assert f"Wrote {len(FILES)} file(s) under {(tmp_path / 'mon').resolve()}" in out
     for rel in FILES:
         assert f"  {rel}\n" in out
     assert "  password: s3cret!\n" in out
@@ -307,7 +320,7 @@ def test_rerun_without_overwrite_keeps_files_and_shows_the_password_on_disk(
 
     code, out, _ = run_cli(str(target), "--app-label", "changed")
     assert code == 0
-    assert "Kept 9 existing file(s)" in out and "Wrote" not in out
+    assert f"Kept {len(FILES)} existing file(s)" in out and "Wrote" not in out
     assert f"password: {password} (from the existing docker-compose.yml)" in out
     assert re.findall(r"password: (\S+)", out) == [password]
     assert {rel: (target / rel).read_bytes() for rel in FILES} == before
@@ -317,7 +330,7 @@ def test_rerun_without_overwrite_keeps_files_and_shows_the_password_on_disk(
     assert "was NOT applied" in out
 
     code, out, _ = run_cli(str(target), "--overwrite", "--grafana-admin-password", "other")
-    assert code == 0 and "Wrote 9 file(s)" in out and "password: other\n" in out
+    assert code == 0 and f"Wrote {len(FILES)} file(s)" in out and "password: other\n" in out
     assert (
         read_compose_credentials(target / "docker-compose.yml")["GF_SECURITY_ADMIN_PASSWORD"]
         == "other"
@@ -331,7 +344,7 @@ def test_unreadable_kept_compose_does_not_invent_a_password(tmp_path: Path) -> N
     code, out, _ = run_cli(str(target))
     assert code == 0
     assert "password: unchanged (kept in the existing docker-compose.yml)" in out
-    assert "Wrote 8 file(s)" in out
+    assert f"Wrote {len(FILES) - 1} file(s)" in out
 
 
 @pytest.mark.parametrize(
@@ -393,7 +406,7 @@ def test_works_from_a_zipped_package(tmp_path: Path) -> None:
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "9"
+    assert proc.stdout.strip() == str(len(FILES))
     assert (
         sorted(
             p.relative_to(tmp_path / "mon").as_posix()

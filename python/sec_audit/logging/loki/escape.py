@@ -2,8 +2,8 @@ r"""Escapers: a user value made safe for one syntactic context of one file type 
 
 Templates name the chain explicitly, innermost first, e.g.
 `{{ GRAFANA_ADMIN_PASSWORD | compose | yaml }}` inside a YAML double-quoted scalar.
-The string escapes (`yaml`, `alloy`, `logql`) only ever produce `\\`, `\"`, `\n`, `\r`,
-`\t` and `\uXXXX`, which all three languages (and JSON) read back identically.
+The string escapes (`yaml`, `alloy`, `logql`, `py`) only ever produce `\\`, `\"`, `\n`, `\r`,
+`\t` and `\uXXXX`, which all four languages (and JSON) read back identically.
 """
 
 from __future__ import annotations
@@ -95,4 +95,6 @@ FILTERS: dict[str, Callable[[str], str]] = {
     "regex": re2_literal,
     "glob": glob_literal,
     "md": markdown_inline,
+    # A Python double-quoted string reads the same escapes back identically.
+    "py": quoted_content,
 }

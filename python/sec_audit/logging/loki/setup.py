@@ -160,6 +160,10 @@ def init_monitoring(
     target = Path(target_dir)
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(f"{target} exists and is not a directory")
+    # django_logging.py names the log file absolutely: settings.py is not in TARGET_DIR.
+    values["AUDIT_LOG_ABSPATH"] = os.path.normpath(
+        os.path.join(os.path.abspath(target), options["audit_log_path"])
+    )
     # Render everything before writing anything: a template error leaves no half tree.
     rendered = [(rel, render_template(rel, text, values)) for rel, text in iter_templates()]
     target.mkdir(parents=True, exist_ok=True)

@@ -28,6 +28,7 @@ FINAL_FILTERS: dict[str, frozenset[str]] = {
     ".yml": frozenset({"yaml"}),
     ".alloy": frozenset({"alloy"}),
     ".md": frozenset({"md", "logql"}),
+    ".py": frozenset({"py"}),
 }
 
 
