@@ -288,7 +288,7 @@ def audit_handlers() -> list[Handler]:
     """Handlers with our formatter that audit records reach (`sec_audit.*` but internal)."""
     from .diagnostics import INTERNAL_LOGGER_NAME
     from .formatters import JSONLLogFormatter
-    from .handlers import QueuedJSONLHandler
+    from .queued import QueuedJSONLHandler
 
     names = ["sec_audit.audit"] + [
         name
@@ -325,7 +325,8 @@ def _whole_by_construction(handler: Handler) -> bool:
         SysLogHandler,
     )
 
-    from .handlers import QueuedJSONLHandler, Rfc5424SyslogHandler
+    from .queued import QueuedJSONLHandler
+    from .rfc5424 import Rfc5424SyslogHandler
     from .otlp import OtlpLogHandler
 
     return isinstance(
