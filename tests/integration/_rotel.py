@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,11 +145,18 @@ class Receiver:
     def records(self) -> list[Decoded]:
         return parse(self.output.read_text(errors="replace"))
 
-    def wait_for(self, attribute: str, value: str, count: int) -> list[Decoded]:
-        """Records whose `attribute` prints as `value`, once `count` arrived (bounded)."""
+    def wait_until(self, done: Callable[[list[Decoded]], bool]) -> list[Decoded]:
+        """Every record so far, once `done(records)` holds or the bound passed."""
         deadline = time.monotonic() + WAIT_TIMEOUT
         while True:
-            found = [r for r in self.records() if r.attributes.get(attribute) == value]
-            if len(found) >= count or time.monotonic() > deadline:
-                return found
+            records = self.records()
+            if done(records) or time.monotonic() > deadline:
+                return records
             time.sleep(0.05)
+
+    def wait_for(self, attribute: str, value: str, count: int) -> list[Decoded]:
+        """Records whose `attribute` prints as `value`, once `count` arrived (bounded)."""
+        records = self.wait_until(
+            lambda rows: sum(r.attributes.get(attribute) == value for r in rows) >= count
+        )
+        return [r for r in records if r.attributes.get(attribute) == value]

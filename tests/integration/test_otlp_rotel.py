@@ -25,7 +25,7 @@ from sec_audit.logging.emission import emit_event
 from sec_audit.logging.formatters import JSONLLogFormatter
 from sec_audit.logging.otlp import OtlpLogHandler
 
-from ._rotel import Receiver, free_port
+from ._rotel import Decoded, Receiver, free_port
 
 SECRET = "hunter2-do-not-ship"
 _count = 0
@@ -231,3 +231,29 @@ def test_configuration_errors_are_short() -> None:
         OtlpLogHandler(max_queue_size=0)
     with pytest.raises(ValueError, match="endpoint must be an http"):
         OtlpLogHandler("collector:4318")
+
+
+@pytest.mark.parametrize("preload", [False, True], ids=["fork", "preload"])
+def test_gunicorn_workers_each_export_every_record_once(
+    tmp_path: Path, receiver: Receiver, preload: bool
+) -> None:
+    # 4 workers, 16 clients: every worker builds its own exporter and thread (also when
+    # the app was loaded in the master with --preload); every request's record arrives
+    # exactly once, with the worker's engine output.
+    from .test_delivery_gunicorn import Server, _drive
+
+    env = {"DELIVERY_PATH": "otlp", "DELIVERY_OTLP_ENDPOINT": receiver.endpoint}
+    server = Server(env, preload, tmp_path)
+    try:
+        markers = _drive(server, 400, None)
+    finally:
+        server.stop()  # workers flush at exit
+    paths = sorted(f"Str(/hit/{m}/)" for m in markers)
+
+    def arrived(rows: list[Decoded]) -> list[str]:
+        return sorted(p for r in rows if (p := r.attributes.get("url.path", "")) in wanted)
+
+    wanted = set(paths)
+    rows = receiver.wait_until(lambda rows: len(arrived(rows)) >= len(paths))
+    assert arrived(rows) == paths  # each exactly once
+    assert {row.resource["service.name"] for row in rows} == {"Str(delivery-test)"}

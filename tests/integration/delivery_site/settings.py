@@ -3,7 +3,8 @@
 DELIVERY_PATH: 'stdout' (StreamHandler on stdout, the docs' recipe) or 'rotating'
 (RotatingFileHandler on DELIVERY_FILE with DELIVERY_MAX_BYTES / DELIVERY_BACKUPS) or
 'rotating-plain' (the same, left as the stdlib writes: the control, see plain.py) or
-'timed' (TimedRotatingFileHandler on DELIVERY_FILE, every second).
+'timed' (TimedRotatingFileHandler on DELIVERY_FILE, every second) or 'otlp'
+(OtlpLogHandler to DELIVERY_OTLP_ENDPOINT).
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ elif _path == "timed":
         "filename": os.environ["DELIVERY_FILE"],
         "when": "S",  # every second: a test run crosses several periods
         "backupCount": 0,  # keep every file
+        "formatter": "audit_jsonl",
+    }
+elif _path == "otlp":
+    _audit = {
+        "class": "sec_audit.logging.otlp.OtlpLogHandler",
+        "endpoint": os.environ["DELIVERY_OTLP_ENDPOINT"],
+        "schedule_delay_millis": 50,
         "formatter": "audit_jsonl",
     }
 else:
