@@ -68,8 +68,13 @@ def _sdk() -> Any:
     }
 
 
-def _resource_key(resource: Mapping[str, Any]) -> str:
-    return json.dumps(resource, sort_keys=True)
+def _resource_key(resource: Mapping[str, Any]) -> Any:
+    try:  # the usual resource: a few string attributes
+        key = tuple(sorted(resource.items()))
+        hash(key)
+        return key
+    except TypeError:  # a list or map among the configured attributes
+        return json.dumps(resource, sort_keys=True)
 
 
 class _Pipeline:
@@ -110,8 +115,8 @@ class _Pipeline:
         )
         # The engine bounds the attributes; the SDK must not drop any on its own.
         self.limits = sdk["LogRecordLimits"](max_attributes=100_000)
-        self.providers: dict[str, Any] = {}
-        self.loggers: dict[tuple[str, str, str], Any] = {}
+        self.providers: dict[Any, Any] = {}
+        self.loggers: dict[tuple[Any, str, str], Any] = {}
 
     def logger(self, resource: dict[str, Any], scope: Mapping[str, Any]) -> Any:
         key = _resource_key(resource)
