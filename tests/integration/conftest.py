@@ -1,7 +1,10 @@
-"""Fixtures: a private rsyslogd per test module (see _rsyslog.py); fails without rsyslogd."""
+"""Fixtures: a private rsyslogd per test module (see _rsyslog.py; fails without
+rsyslogd) and a private logger per test whose handlers are closed afterwards."""
 
 from __future__ import annotations
 
+import itertools
+import logging
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,3 +26,18 @@ def rsyslog(
     server.start()
     yield server
     server.stop()
+
+
+_loggers = itertools.count(1)
+
+
+@pytest.fixture
+def logger() -> Iterator[logging.Logger]:
+    """A fresh DEBUG logger that does not propagate; its handlers are closed at the end."""
+    log = logging.getLogger(f"tests.integration.logger.{next(_loggers)}")
+    log.propagate = False
+    log.setLevel(logging.DEBUG)
+    yield log
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from opentelemetry import trace
+from tests.unit._logging_helpers import Capture, internal_capture
 
 from sec_audit.core.events import AuditEvent
 from sec_audit.logging.emission import emit_event
@@ -28,45 +29,12 @@ from sec_audit.logging.otlp import OtlpLogHandler
 from ._rotel import Decoded, Receiver, free_port
 
 SECRET = "hunter2-do-not-ship"
-_count = 0
-
-
-class Capture(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
-@pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    global _count
-    _count += 1
-    log = logging.getLogger(f"tests.otlp.{_count}")
-    log.propagate = False
-    log.setLevel(logging.DEBUG)
-    yield log
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
 
 
 @pytest.fixture
 def internal() -> Iterator[Capture]:
-    from sec_audit.logging import diagnostics
-
-    diagnostics.reset()
-    capture = Capture()
-    log = logging.getLogger(diagnostics.INTERNAL_LOGGER_NAME)
-    old_level = log.level
-    log.setLevel(logging.DEBUG)
-    log.addHandler(capture)
-    yield capture
-    log.removeHandler(capture)
-    log.setLevel(old_level)
-    diagnostics.reset()
+    with internal_capture() as captured:
+        yield captured
 
 
 @pytest.fixture
@@ -179,7 +147,7 @@ def test_a_stalled_receiver_never_blocks_and_drops_are_counted(
         # Every emit returned while that export is still outstanding (30 s timeout).
         assert handler.exported == 0
         assert handler.dropped >= 20 - 4 - 1
-        assert any(m.startswith("audit.otlp_dropped: ") for m in internal.messages)
+        assert any(m.startswith("audit.otlp_dropped: ") for m in internal.lines)
         logger.removeHandler(handler)
         # Teardown must not wait out the stalled export: mark the handler closed so
         # logging's shutdown at exit skips it (the export thread is a daemon).
@@ -197,7 +165,7 @@ def test_a_receiver_that_is_down_then_comes_back(
         emit_event(logger, event(marker, i, phase="down"), logging.WARNING)
     handler.flush()  # nothing listens: the batch fails after the exporter's retry
     assert handler.dropped == 3 and handler.exported == 0
-    undelivered = [m for m in internal.messages if m.startswith("audit.otlp_undelivered: ")]
+    undelivered = [m for m in internal.lines if m.startswith("audit.otlp_undelivered: ")]
     assert len(undelivered) == 1 and "3 dropped in total" in undelivered[0]
 
     server = Receiver(tmp_path / "back", port=port)
@@ -210,7 +178,7 @@ def test_a_receiver_that_is_down_then_comes_back(
         assert [row.attributes["n"] for row in rows] == ["Int(3)", "Int(4)", "Int(5)"]
         assert {row.attributes["phase"] for row in rows} == {"Str(back)"}
         assert handler.exported == 3 and handler.dropped == 3
-        assert any(m.startswith("audit.otlp_resumed: ") for m in internal.messages)
+        assert any(m.startswith("audit.otlp_resumed: ") for m in internal.lines)
         handler.close()
     finally:
         server.stop()
@@ -223,7 +191,7 @@ def test_without_the_audit_formatter_nothing_is_sent(
     logger.addHandler(handler)
     logger.warning("password=%s", SECRET)
     assert handler.dropped == 1 and handler._pipeline is None
-    assert any(m.startswith("audit.otlp_misconfigured: ") for m in internal.messages)
+    assert any(m.startswith("audit.otlp_misconfigured: ") for m in internal.lines)
 
 
 def test_configuration_errors_are_short() -> None:

@@ -11,7 +11,6 @@ import logging
 import os
 import ssl
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,22 +53,6 @@ def handler_for(rsyslog: RsyslogServer, transport: str, **kwargs: Any) -> Rfc542
         )
     port = rsyslog.udp_port if transport == "udp" else rsyslog.tcp_port
     return Rfc5424SyslogHandler(port=port, transport=transport, **kwargs)  # type: ignore[arg-type]
-
-
-_count = 0
-
-
-@pytest.fixture
-def logger() -> Iterator[logging.Logger]:
-    global _count
-    _count += 1
-    log = logging.getLogger(f"tests.rsyslog.{_count}")
-    log.propagate = False
-    log.setLevel(logging.DEBUG)
-    yield log
-    for handler in list(log.handlers):
-        log.removeHandler(handler)
-        handler.close()
 
 
 def event(marker: str, i: int, event_type: str = "auth.login.failed", **extra: Any) -> AuditEvent:

@@ -325,9 +325,9 @@ def _whole_by_construction(handler: Handler) -> bool:
         SysLogHandler,
     )
 
+    from .otlp import OtlpLogHandler
     from .queued import QueuedJSONLHandler
     from .rfc5424 import Rfc5424SyslogHandler
-    from .otlp import OtlpLogHandler
 
     return isinstance(
         handler,
