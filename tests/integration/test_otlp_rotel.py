@@ -9,10 +9,11 @@ reported on `sec_audit.internal`; a receiver that comes back receives again.
 
 from __future__ import annotations
 
+import http.server
 import json
 import logging
 import select
-import socket
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -122,15 +123,28 @@ def test_trace_and_span_ids_arrive(receiver: Receiver, logger: logging.Logger) -
     assert row.fields["SeverityNumber"] == "SEVERITY_NUMBER_ERROR(17)"
 
 
+class _Accept(http.server.BaseHTTPRequestHandler):
+    """Answers every OTLP export with 200 (used to release a stalled export)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
 def test_a_stalled_receiver_never_blocks_and_drops_are_counted(
     logger: logging.Logger, internal: Capture
 ) -> None:
-    # A listener that accepts the connection (backlog) and never answers: the export
-    # hangs for its timeout in the background thread while the caller goes on.
-    with socket.socket() as stall:
-        stall.bind(("127.0.0.1", 0))
-        stall.listen(16)
-        port = stall.getsockname()[1]
+    # A listener that takes the connection (backlog) and does not answer yet: the export
+    # hangs in the background thread (30 s timeout) while the caller goes on.
+    stall = http.server.HTTPServer(("127.0.0.1", 0), _Accept)
+    serving: list[threading.Thread] = []
+    try:
+        port = stall.server_address[1]
         handler = handler_for(
             f"http://127.0.0.1:{port}/v1/logs",
             timeout=30.0,
@@ -141,17 +155,23 @@ def test_a_stalled_receiver_never_blocks_and_drops_are_counted(
         marker = uuid.uuid4().hex
         emit_event(logger, event(marker, 0), logging.WARNING)
         # The exporter thread has connected: it is inside export, waiting for an answer.
-        assert select.select([stall], [], [], 20.0)[0], "the exporter never connected"
+        assert select.select([stall.socket], [], [], 20.0)[0], "the exporter never connected"
         for i in range(1, 20):
             emit_event(logger, event(marker, i), logging.WARNING)
-        # Every emit returned while that export is still outstanding (30 s timeout).
-        assert handler.exported == 0
-        assert handler.dropped >= 20 - 4 - 1
-        assert any(m.startswith("audit.otlp_dropped: ") for m in internal.lines)
-        logger.removeHandler(handler)
-        # Teardown must not wait out the stalled export: mark the handler closed so
-        # logging's shutdown at exit skips it (the export thread is a daemon).
-        handler._closed = True
+        # Every emit returned while that export is outstanding: 1 in flight, 3 queued
+        # (max_queue_size=4), the other 16 dropped, counted and reported.
+        assert (handler.exported, handler.dropped) == (0, 16)
+        dropped = [m for m in internal.lines if m.startswith("audit.otlp_dropped: ")]
+        assert len(dropped) == 1  # rate-limited: one line for the burst
+        # The receiver answers again: the stalled export and the queued ones go through.
+        serving.append(threading.Thread(target=stall.serve_forever, daemon=True))
+        serving[0].start()
+        handler.close()
+        assert (handler.exported, handler.dropped) == (4, 16)
+    finally:
+        if serving:  # shutdown() waits for serve_forever: only once it runs
+            stall.shutdown()
+        stall.server_close()
 
 
 def test_a_receiver_that_is_down_then_comes_back(
