@@ -13,6 +13,7 @@ import http.server
 import json
 import logging
 import select
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
@@ -212,6 +213,17 @@ def test_without_the_audit_formatter_nothing_is_sent(
     logger.warning("password=%s", SECRET)
     assert handler.dropped == 1 and handler._pipeline is None
     assert any(m.startswith("audit.otlp_misconfigured: ") for m in internal.lines)
+
+
+def test_without_the_extra_configuration_fails_and_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "opentelemetry.sdk._logs", None)  # import fails
+    with pytest.raises(ImportError) as info:
+        OtlpLogHandler()
+    assert str(info.value) == (
+        "OtlpLogHandler needs the otlp extra: pip install 'django-sec-audit[otlp]'"
+    )
 
 
 def test_configuration_errors_are_short() -> None:
