@@ -9,12 +9,11 @@ reported on `sec_audit.internal`; a receiver that comes back receives again.
 
 from __future__ import annotations
 
-import http.server
 import json
 import logging
 import select
+import socket
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -124,39 +123,27 @@ def test_trace_and_span_ids_arrive(receiver: Receiver, logger: logging.Logger) -
     assert row.fields["SeverityNumber"] == "SEVERITY_NUMBER_ERROR(17)"
 
 
-class _Accept(http.server.BaseHTTPRequestHandler):
-    """Answers every OTLP export with 200 (used to release a stalled export)."""
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        self.send_response(200)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 def test_a_stalled_receiver_never_blocks_and_drops_are_counted(
-    logger: logging.Logger, internal: Capture
+    tmp_path: Path, logger: logging.Logger, internal: Capture
 ) -> None:
-    # A listener that takes the connection (backlog) and does not answer yet: the export
+    # A listener that takes the connection (backlog) and never answers: the export
     # hangs in the background thread (30 s timeout) while the caller goes on.
-    stall = http.server.HTTPServer(("127.0.0.1", 0), _Accept)
-    serving: list[threading.Thread] = []
+    stall = socket.socket()
+    stall.bind(("127.0.0.1", 0))
+    stall.listen(16)
+    port = stall.getsockname()[1]
+    handler = handler_for(
+        f"http://127.0.0.1:{port}/v1/logs",
+        timeout=30.0,
+        max_queue_size=4,
+        max_export_batch_size=2,
+    )
+    logger.addHandler(handler)
+    marker = uuid.uuid4().hex
     try:
-        port = stall.server_address[1]
-        handler = handler_for(
-            f"http://127.0.0.1:{port}/v1/logs",
-            timeout=30.0,
-            max_queue_size=4,
-            max_export_batch_size=2,
-        )
-        logger.addHandler(handler)
-        marker = uuid.uuid4().hex
         emit_event(logger, event(marker, 0), logging.WARNING)
         # The exporter thread has connected: it is inside export, waiting for an answer.
-        assert select.select([stall.socket], [], [], 20.0)[0], "the exporter never connected"
+        assert select.select([stall], [], [], 20.0)[0], "the exporter never connected"
         for i in range(1, 20):
             emit_event(logger, event(marker, i), logging.WARNING)
         # Every emit returned while that export is outstanding: 1 in flight, 3 queued
@@ -164,15 +151,18 @@ def test_a_stalled_receiver_never_blocks_and_drops_are_counted(
         assert (handler.exported, handler.dropped) == (0, 16)
         dropped = [m for m in internal.lines if m.startswith("audit.otlp_dropped: ")]
         assert len(dropped) == 1  # rate-limited: one line for the burst
-        # The receiver answers again: the stalled export and the queued ones go through.
-        serving.append(threading.Thread(target=stall.serve_forever, daemon=True))
-        serving[0].start()
-        handler.close()
-        assert (handler.exported, handler.dropped) == (4, 16)
     finally:
-        if serving:  # shutdown() waits for serve_forever: only once it runs
-            stall.shutdown()
-        stall.server_close()
+        stall.close()  # resets the stalled connection; the exporter retries
+    # A real receiver on that port: the retried export and the queued ones arrive.
+    server = Receiver(tmp_path / "after-stall", port=port)
+    server.start()
+    try:
+        handler.close()
+        rows = server.wait_for("request_id", f"Str({marker})", 4)
+    finally:
+        server.stop()
+    assert (handler.exported, handler.dropped) == (4, 16)
+    assert sorted(row.attributes["n"] for row in rows) == [f"Int({i})" for i in range(4)]
 
 
 def test_a_receiver_that_is_down_then_comes_back(
