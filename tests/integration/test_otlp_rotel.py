@@ -247,3 +247,18 @@ def test_gunicorn_workers_each_export_every_record_once(
     rows = receiver.wait_until(lambda rows: len(arrived(rows)) >= len(paths))
     assert arrived(rows) == paths  # each exactly once
     assert {row.resource["service.name"] for row in rows} == {"Str(delivery-test)"}
+
+
+def test_resources_are_bounded_and_the_overflow_reported(
+    logger: logging.Logger, internal: Capture
+) -> None:
+    handler = OtlpLogHandler(f"http://127.0.0.1:{free_port()}/v1/logs", timeout=1.0)
+    handler.setFormatter(JSONLLogFormatter())  # service.name from each record
+    logger.addHandler(handler)
+    for i in range(18):
+        record = logger.makeRecord(logger.name, logging.WARNING, __file__, 0, "", None, None)
+        record.audit_event = event("m", i)
+        record.resource_source = f"svc{i}"
+        logger.handle(record)
+    assert handler._pipeline is not None and len(handler._pipeline.providers) == 16
+    assert [m for m in internal.lines if m.startswith("audit.otlp_resources: ")] != []

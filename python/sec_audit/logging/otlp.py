@@ -124,6 +124,11 @@ class _Pipeline:
         if provider is None:
             if len(self.providers) >= _MAX_RESOURCES:
                 key, provider = next(iter(self.providers.items()))
+                diagnostics.report(
+                    "audit.otlp_resources",
+                    f"more than {_MAX_RESOURCES} distinct resources (service names); "
+                    "further ones are sent under the first",
+                )
             else:
                 provider = self.sdk["LoggerProvider"](
                     resource=self.sdk["Resource"](resource),
