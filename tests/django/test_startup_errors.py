@@ -65,6 +65,13 @@ from django.core.wsgi import get_wsgi_application
 application = get_wsgi_application()
 """
 
+ASGI = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj_settings")
+from django.core.asgi import get_asgi_application
+application = get_asgi_application()
+"""
+
 APP = "sec_audit.django.apps.SecAuditConfig"
 BAD = {"core": {"log_ok_response": True}}
 
@@ -75,6 +82,7 @@ def _project(tmp_path: Path, sec_audit: object, apps: list[str]) -> Path:
     (tmp_path / "manage.py").write_text(MANAGE)
     (tmp_path / "script.py").write_text(SCRIPT)
     (tmp_path / "proj_wsgi.py").write_text(WSGI)
+    (tmp_path / "proj_asgi.py").write_text(ASGI)
     return tmp_path
 
 
@@ -101,8 +109,8 @@ def _assert_names_the_key(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode != 0
     last = _last_line(result.stderr)
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
-    assert "SEC_AUDIT['core']" in last and "log_ok_response" in last
-    assert "log_ok_responses" in last  # the "did you mean"
+    assert "SEC_AUDIT['core']['log_ok_response']" in last  # the exact key
+    assert "did you mean 'log_ok_responses'" in last
     assert "Unable to configure formatter" not in result.stderr
     # Raised `from None`: one traceback, not a chain.
     assert "direct cause" not in result.stderr
@@ -123,6 +131,24 @@ def test_bad_setting_under_gunicorn_ends_in_improperly_configured(tmp_path: Path
     _assert_names_the_key(
         _run(project, "-m", "gunicorn", "--check-config", "proj_wsgi:application")
     )
+
+
+# uvicorn imports the application before it binds: a bad SEC_AUDIT ends the process
+# there, so the loopback address and port 0 are never served.
+UVICORN = ("-m", "uvicorn", "--host", "127.0.0.1", "--port", "0", "--lifespan", "off")
+
+
+def test_bad_setting_under_uvicorn_ends_in_improperly_configured(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    project = _project(tmp_path, BAD, [APP])
+    _assert_names_the_key(_run(project, *UVICORN, "proj_asgi:application"))
+
+
+def test_without_the_app_uvicorn_stops_at_the_middleware_naming_the_key(tmp_path: Path) -> None:
+    # The ASGI handler loads the middleware when the application object is built.
+    pytest.importorskip("uvicorn")
+    project = _project(tmp_path, BAD, ["django.contrib.contenttypes"])
+    _assert_names_the_key(_run(project, *UVICORN, "proj_asgi:application"))
 
 
 def test_good_setting_starts(tmp_path: Path) -> None:
