@@ -9,6 +9,7 @@ configured, before the apps are ready, and must not turn the error into logging'
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,24 @@ def test_bad_setting_under_gunicorn_ends_in_improperly_configured(tmp_path: Path
     _assert_names_the_key(
         _run(project, "-m", "gunicorn", "--check-config", "proj_wsgi:application")
     )
+
+
+def test_bad_setting_under_gunicorn_workers_ends_each_traceback(tmp_path: Path) -> None:
+    # Real workers (as a user starts them): each worker's traceback ends in the one
+    # readable line; gunicorn's master then adds its own "Worker failed to boot".
+    pytest.importorskip("gunicorn")
+    project = _project(tmp_path, BAD, [APP])
+    result = _run(project, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "proj_wsgi:application")
+    assert result.returncode != 0
+    lines = result.stderr.splitlines()
+    raised = [line for line in lines if re.match(r"^[A-Za-z_][\w.]*: ", line)]
+    assert raised, result.stderr
+    for line in raised:
+        assert line.startswith("django.core.exceptions.ImproperlyConfigured: "), line
+        assert "SEC_AUDIT['core']['log_ok_response']: did you mean 'log_ok_responses'" in line
+    assert "Worker failed to boot" in _last_line(result.stderr)
+    assert "Unable to configure formatter" not in result.stderr
+    assert "During handling" not in result.stderr and "direct cause" not in result.stderr
 
 
 # uvicorn imports the application before it binds: a bad SEC_AUDIT ends the process
