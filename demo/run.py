@@ -37,6 +37,8 @@ PLANTED = {
     "github": "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8",
     "jwt": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXZhbHVlLWhlcmU",
     "card": "4111 1111 1111 1111",
+    # No detector knows this one: the demo's own value pattern (40+ token characters).
+    "opaque": "ref_Q7vL2mX9pR4sK8wN3tB6yH1cF5gJ0dA2eUz8Wk",
 }
 SPRAY_SOURCE = "198.51.100.23"  # X-Forwarded-For from the trusted loopback proxy
 SPRAY_USERS = ("admin", "root", "alice", "bob", "carol", "dave", "erin", "frank")
@@ -95,6 +97,7 @@ class Traffic:
         self.base = f"http://127.0.0.1:{port}"
         self.progress = sys.stderr.isatty()
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+        self.bodies: list[object] = []
 
     def send(self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> int:
         data = json.dumps(body).encode() if body is not None else None
@@ -143,12 +146,14 @@ class Traffic:
             ("secrets in a nested JSON body", "POST", "/api/accounts/",
              {"name": "beta", "email": "dev@beta.test",
               "notes": f"rotate {PLANTED['aws']} soon",
-              "integration": {"repo_access": PLANTED["github"], "session": PLANTED["jwt"]}}, api),
+              "integration": {"repo_access": PLANTED["github"], "session": PLANTED["jwt"],
+                              "build_ref": PLANTED["opaque"]}}, api),
             ("secrets in a list and free text", "POST", "/api/accounts/",
              {"name": "gamma", "email": "x@gamma.test",
               "history": [{"paid_with": PLANTED["card"]}, "ok"]}, None),
             ("disallowed Host", "GET", "/items/1/", None, {"Host": "attacker.invalid"}),
         ]
+        self.bodies = [body for _, _, _, body, _ in steps if body is not None]
         results = []
         total = len(steps)
         for n, (label, method, path, body, headers) in enumerate(steps, 1):
@@ -185,8 +190,112 @@ def _engine_name() -> str:
         return f"unknown ({type(exc).__name__})"
 
 
+def _sent_strings(bodies: list[object]) -> dict[str, list[str]]:
+    """Every string value the traffic sent in a JSON body, by the key it was sent under."""
+    sent: dict[str, list[str]] = {}
+
+    def walk(value: object, key: str) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(v, str(k))
+        elif isinstance(value, list):
+            for item in value:
+                walk(item, key)
+        elif isinstance(value, str):
+            sent.setdefault(key, []).append(value)
+
+    for body in bodies:
+        walk(body, "")
+    return sent
+
+
+def _redacted_keys(value: object) -> list[str]:
+    """The key of every value written as exactly `[REDACTED]`, in the parsed lines."""
+    found: list[str] = []
+    stack: list[tuple[str, object]] = [("", value)]
+    while stack:
+        key, item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend((str(k), v) for k, v in item.items())
+        elif isinstance(item, list):
+            stack.extend((key, v) for v in item)
+        elif item == "[REDACTED]":
+            found.append(key)
+    return found
+
+
+RULE_GROUPS = ("key", "detector", "pattern", "other")
+
+
+class RedactionRules:
+    """Says which rule wrote each `[REDACTED]`, by asking the engine with the demo's settings.
+
+    A key the engine redacts whatever its value is the key rule; otherwise the value the
+    traffic sent under that key is projected again with only one detector, or with only
+    the value patterns. Detectors are asked first (they name the secret's kind); a value
+    the demo did not send (none today) counts as "other".
+    """
+
+    def __init__(self, sent: dict[str, list[str]]) -> None:
+        from dataclasses import replace
+
+        from sec_audit.core.config import SecAuditSettings
+        from sec_audit.core.engine import build_engine
+        from sec_audit.core.engine.config import EngineConfig
+
+        sys.path.insert(0, str(DEMO_DIR))
+        from demo_project import settings as demo_settings
+
+        parsed = SecAuditSettings.from_value(demo_settings.SEC_AUDIT)
+        cfg = EngineConfig.from_settings(parsed.core, parsed.logging.projection_limits)
+        self._full = build_engine(cfg)
+        self._patterns_only = build_engine(replace(cfg, secret_detectors=()))
+        self._detectors = {
+            name: build_engine(replace(cfg, value_patterns=(), secret_detectors=(name,)))
+            for name in cfg.secret_detectors
+        }
+        self._sent = sent
+
+    @staticmethod
+    def _redacts(engine: object, key: str, value: str) -> bool:
+        return '"[REDACTED]"' in engine.project({key: value})  # type: ignore[attr-defined]
+
+    def rule(self, key: str) -> str:
+        if self._redacts(self._full, key, "plain"):
+            return "key"
+        for value in self._sent.get(key, ()):
+            if not self._redacts(self._full, "v", value):
+                continue
+            for name, engine in self._detectors.items():
+                if self._redacts(engine, "v", value):
+                    return f"detector {name}"
+            if self._redacts(self._patterns_only, "v", value):
+                return "pattern"
+        return "other"
+
+
+def redactions_by_rule(records: list[dict], sent: dict[str, list[str]]) -> Counter[str]:
+    rules = RedactionRules(sent)
+    return Counter(rules.rule(key) for record in records for key in _redacted_keys(record))
+
+
+def _redaction_rows(by_rule: Counter[str]) -> list[tuple[str, str]]:
+    rows = [("values written as [REDACTED]", str(sum(by_rule.values())))]
+    for group in RULE_GROUPS:
+        chosen = {rule: n for rule, n in by_rule.items() if rule.split(" ", 1)[0] == group}
+        detail = ", ".join(
+            f"{rule.split(' ', 1)[1]} {n}" for rule, n in sorted(chosen.items()) if " " in rule
+        )
+        rows.append((f"  by {group}", str(sum(chosen.values())) + (f" ({detail})" if detail else "")))
+    return rows
+
+
 def _summary_table(
-    kinds: Counter[str], records: list[dict], sprayed: list[dict], problems: list[str]
+    kinds: Counter[str],
+    records: list[dict],
+    sprayed: list[dict],
+    problems: list[str],
+    by_rule: Counter[str],
 ) -> None:
     text = "\n".join(json.dumps(r) for r in records)
     leaked = [name for name, value in PLANTED.items() if value in text]
@@ -195,7 +304,8 @@ def _summary_table(
         ("engine", _engine_name()),
         ("lines checked", str(len(records))),
         ("event types", str(len(kinds))),
-        ("values written as [REDACTED]", str(text.count("[REDACTED]"))),
+        *((f"  {kind}", str(n)) for kind, n in sorted(kinds.items())),
+        *_redaction_rows(by_rule),
         (f"failed logins from {SPRAY_SOURCE}", f"{len(sprayed)} ({len({a.get('user.name') for a in sprayed})} user names)"),
         ("planted secrets", str(len(ALL_SECRETS))),
         ("planted secret in the output", "YES: " + ", ".join(leaked) if leaked else "no"),
@@ -229,8 +339,9 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 server.terminate()
             return 0
+        traffic = Traffic(port)
         try:
-            results = Traffic(port).run()
+            results = traffic.run()
         finally:
             server.terminate()
             out, _ = server.communicate(timeout=30)
@@ -242,9 +353,6 @@ def main(argv: list[str] | None = None) -> int:
     for label, status in results:
         print(f"  {status}  {label}", file=sys.stderr)
     kinds = Counter(json.loads(ln).get("event_name", "?") for ln in lines if ln.startswith("{"))
-    print(f"\n{len(lines)} audit lines:", file=sys.stderr)
-    for kind, count in sorted(kinds.items()):
-        print(f"  {count:3d}  {kind}", file=sys.stderr)
     problems = _check(lines)
     records = [json.loads(ln) for ln in lines if ln.startswith("{")]
     sprayed = [
@@ -258,7 +366,16 @@ def main(argv: list[str] | None = None) -> int:
             f"expected {len(SPRAY_USERS)} auth.login.failed lines from {SPRAY_SOURCE}, "
             f"got {len(sprayed)}"
         )
-    _summary_table(kinds, records, sprayed, problems)
+    by_rule = redactions_by_rule(records, _sent_strings(traffic.bodies))
+    groups = Counter(rule.split(" ", 1)[0] for rule in by_rule.elements())
+    # The traffic plants a value for each rule: each must have fired, and every
+    # [REDACTED] must be explained by one.
+    for group in RULE_GROUPS[:-1]:
+        if not groups[group]:
+            problems.append(f"no value was redacted by a {group} rule")
+    if groups["other"]:
+        problems.append(f"{groups['other']} [REDACTED] value(s) not explained by any rule")
+    _summary_table(kinds, records, sprayed, problems, by_rule)
     expected = {"http.response.success", "http.response.client_error", "http.response.server_error",
                 "auth.login.success", "auth.login.failed", "auth.logout.success",
                 "model.create", "model.update", "model.delete"}

@@ -55,7 +55,7 @@ markers =
 INI
 SUBSET=(tests/django tests/parity/test_corpus.py tests/unit/test_golden.py)
 TEST_DEPS=("pytest>=8" "pytest-django>=4.8" "hypothesis>=6.100" "djangorestframework>=3.15"
-           "django-auditlog>=3.0" "orjson>=3.10" "gunicorn>=22")
+           "django-auditlog>=3.0" "orjson>=3.10" "gunicorn>=22" "uvicorn>=0.30")
 
 run_wheel_on() {  # run_wheel_on PYTHON DJANGO_SPEC
     local py=$1 dj=$2 v

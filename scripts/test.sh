@@ -35,6 +35,13 @@ step "pytest, native engine"
 "$VENV/bin/python" -c 'import sec_audit._native as n; from sec_audit.core.engine import active_engine_name as a; import os; os.environ["SEC_AUDIT_ENGINE"] = "native"; print("native engine:", n.__file__, "->", a())'
 SEC_AUDIT_ENGINE=native "$VENV/bin/python" -m pytest -q -p no:cacheprovider tests
 
+step "parity corpus and reference counts under the debug allocator (PYTHONMALLOC=debug)"
+# orjson's habit: CPython's allocator debug hooks catch a buffer overrun, a double free
+# or an object API call without the GIL in the extension. The corpus and the refcount
+# tests cover every type and error path in under a minute (hypothesis ran above).
+PYTHONMALLOC=debug SEC_AUDIT_ENGINE=native "$VENV/bin/python" -m pytest -q -p no:cacheprovider \
+    tests/parity/test_corpus.py tests/unit/test_refcounts.py
+
 step "pytest, python reference engine"
 # tests/parity compares both engines explicitly whatever SEC_AUDIT_ENGINE says, so it
 # ran in full above; everything else runs again with the Python engine as the default.

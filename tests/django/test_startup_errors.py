@@ -9,6 +9,7 @@ configured, before the apps are ready, and must not turn the error into logging'
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -65,6 +66,13 @@ from django.core.wsgi import get_wsgi_application
 application = get_wsgi_application()
 """
 
+ASGI = """
+import os
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "proj_settings")
+from django.core.asgi import get_asgi_application
+application = get_asgi_application()
+"""
+
 APP = "sec_audit.django.apps.SecAuditConfig"
 BAD = {"core": {"log_ok_response": True}}
 
@@ -75,6 +83,7 @@ def _project(tmp_path: Path, sec_audit: object, apps: list[str]) -> Path:
     (tmp_path / "manage.py").write_text(MANAGE)
     (tmp_path / "script.py").write_text(SCRIPT)
     (tmp_path / "proj_wsgi.py").write_text(WSGI)
+    (tmp_path / "proj_asgi.py").write_text(ASGI)
     return tmp_path
 
 
@@ -101,8 +110,8 @@ def _assert_names_the_key(result: subprocess.CompletedProcess[str]) -> None:
     assert result.returncode != 0
     last = _last_line(result.stderr)
     assert last.startswith("django.core.exceptions.ImproperlyConfigured: "), result.stderr
-    assert "SEC_AUDIT['core']" in last and "log_ok_response" in last
-    assert "log_ok_responses" in last  # the "did you mean"
+    assert "SEC_AUDIT['core']['log_ok_response']" in last  # the exact key
+    assert "did you mean 'log_ok_responses'" in last
     assert "Unable to configure formatter" not in result.stderr
     # Raised `from None`: one traceback, not a chain.
     assert "direct cause" not in result.stderr
@@ -123,6 +132,46 @@ def test_bad_setting_under_gunicorn_ends_in_improperly_configured(tmp_path: Path
     _assert_names_the_key(
         _run(project, "-m", "gunicorn", "--check-config", "proj_wsgi:application")
     )
+
+
+def test_bad_setting_under_gunicorn_workers_ends_each_traceback(tmp_path: Path) -> None:
+    # Real workers (as a user starts them): each worker's traceback ends in the one
+    # readable line; gunicorn's master then adds its own "Worker failed to boot".
+    pytest.importorskip("gunicorn")
+    project = _project(tmp_path, BAD, [APP])
+    result = _run(project, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "proj_wsgi:application")
+    assert result.returncode != 0
+    # Every exception line but gunicorn's own (its master may add a HaltServer
+    # traceback) is ours: a chained cause or logging's ValueError would show here too.
+    raised = [
+        line
+        for line in result.stderr.splitlines()
+        if re.match(r"^[A-Za-z_][\w.]*: ", line) and not line.startswith("gunicorn.")
+    ]
+    assert raised, result.stderr
+    for line in raised:
+        assert line.startswith("django.core.exceptions.ImproperlyConfigured: "), line
+        assert "SEC_AUDIT['core']['log_ok_response']: did you mean 'log_ok_responses'" in line
+    assert "Worker failed to boot" in _last_line(result.stderr)
+    assert "Unable to configure formatter" not in result.stderr
+
+
+# uvicorn imports the application before it binds: a bad SEC_AUDIT ends the process
+# there, so the loopback address and port 0 are never served.
+UVICORN = ("-m", "uvicorn", "--host", "127.0.0.1", "--port", "0", "--lifespan", "off")
+
+
+def test_bad_setting_under_uvicorn_ends_in_improperly_configured(tmp_path: Path) -> None:
+    pytest.importorskip("uvicorn")
+    project = _project(tmp_path, BAD, [APP])
+    _assert_names_the_key(_run(project, *UVICORN, "proj_asgi:application"))
+
+
+def test_without_the_app_uvicorn_stops_at_the_middleware_naming_the_key(tmp_path: Path) -> None:
+    # The ASGI handler loads the middleware when the application object is built.
+    pytest.importorskip("uvicorn")
+    project = _project(tmp_path, BAD, ["django.contrib.contenttypes"])
+    _assert_names_the_key(_run(project, *UVICORN, "proj_asgi:application"))
 
 
 def test_good_setting_starts(tmp_path: Path) -> None:

@@ -2,7 +2,9 @@
 
 `{"name", "kind": "render"|"project"|"body", "config": {config_key kwargs},
 "compact": bool, "input": <tagged JSON> | "data": str (UTF-8, surrogatepass) |
-"data_hex": str}`. Tagged JSON spells the Python values JSON cannot: `{"$set": [...]}`,
+"data_hex": str, "expect": <the line or value as written> | [status, fragment or null]}`.
+`expect` is the reviewed answer from the spec (docs/engine.md), not from either engine:
+change it only with the rule it pins. Tagged JSON spells the Python values JSON cannot: `{"$set": [...]}`,
 `{"$tuple": [...]}`, `{"$bytes": hex}`, `{"$float": "nan"}`, `{"$dt": iso}`,
 `{"$uuid": s}`, `{"$dec": s}`, `{"$obj": null}`, `{"$enum": name}`, `{"$intenum": 1}`,
 `{"$weird": s}` (a str subclass with its own `__str__`), `{"$frag": json}`,

@@ -13,6 +13,8 @@ import pytest
 from sec_audit.core.config import ProjectionLimits, key_set_words
 from sec_audit.core.engine import EngineConfig, build_engine, native_available
 
+from . import properties
+
 if not native_available():  # pragma: no cover - the pure-Python environment
     pytest.skip("the native engine is not built", allow_module_level=True)
 
@@ -129,11 +131,21 @@ def body_view(result: tuple[str, Any]) -> tuple[str, str | None]:
     return status, None if fragment is None else fragment.json
 
 
+def limits_of(key: ConfigKey) -> ProjectionLimits:
+    return ProjectionLimits(**dict(key[0]))
+
+
+# Each comparison also checks the (shared) output against the properties every output
+# must have (properties.py), so a bug both engines share still fails.
+
+
 def assert_same_render(key: ConfigKey, envelope: Any, compact: bool) -> None:
     native, python = engines(key)
     got = outcome(lambda: native.render(envelope, compact))
     want = outcome(lambda: python.render(envelope, compact))
     assert got == want
+    if want[0] == "ok":
+        properties.check_rendered(want[1], envelope, limits_of(key))
 
 
 def assert_same_project(key: ConfigKey, value: Any, compact: bool) -> None:
@@ -141,6 +153,8 @@ def assert_same_project(key: ConfigKey, value: Any, compact: bool) -> None:
     got = outcome(lambda: native.project(value, compact))
     want = outcome(lambda: python.project(value, compact))
     assert got == want
+    if want[0] == "ok":
+        properties.check_projected(want[1], limits_of(key))
 
 
 def assert_same_body(key: ConfigKey, data: bytes) -> None:
@@ -148,3 +162,5 @@ def assert_same_body(key: ConfigKey, data: bytes) -> None:
     got = outcome(lambda: body_view(native.capture_body(data)))
     want = outcome(lambda: body_view(python.capture_body(data)))
     assert got == want, data
+    if want[0] == "ok" and want[1][1] is not None:
+        properties.check_body(want[1][1], limits_of(key))

@@ -672,7 +672,7 @@ def test_projection_limits_unknown_keys() -> None:
     message = parse_error({"logging": {"projection_limits": {"max_foo": 1, "max_dept": 2}}})
     assert message == (
         "SEC_AUDIT['logging']['projection_limits'] has unknown key(s): max_dept, max_foo."
-        " Did you mean 'max_depth' for 'max_dept'?"
+        " SEC_AUDIT['logging']['projection_limits']['max_dept']: did you mean 'max_depth'?"
     )
 
 
@@ -695,7 +695,7 @@ def test_unknown_sections() -> None:
 def test_unknown_section_hint() -> None:
     assert parse_error({"djagno": {}}) == (
         "Unknown SEC_AUDIT section(s): djagno. Expected: core, logging, django."
-        " Did you mean 'django' for 'djagno'?"
+        " SEC_AUDIT['djagno']: did you mean 'django'?"
     )
 
 
@@ -708,7 +708,8 @@ def test_unknown_keys_sorted_and_all_listed() -> None:
 def test_unknown_key_did_you_mean() -> None:
     assert parse_error({"core": {"sample_rat": 1, "log_ok_response": True, "zzz": 1}}) == (
         "Unknown SEC_AUDIT['core'] setting(s): log_ok_response, sample_rat, zzz."
-        " Did you mean 'log_ok_responses' for 'log_ok_response', 'sample_rate' for 'sample_rat'?"
+        " SEC_AUDIT['core']['log_ok_response']: did you mean 'log_ok_responses'?"
+        " SEC_AUDIT['core']['sample_rat']: did you mean 'sample_rate'?"
     )
 
 

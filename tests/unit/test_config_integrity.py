@@ -92,7 +92,7 @@ def test_key_never_in_repr_or_messages() -> None:
         ({"kye": KEY}, f"{PATH} has unknown key(s): kye."),
         (
             {"key": KEY, "keyid": "k2"},
-            f"{PATH} has unknown key(s): keyid. Did you mean 'key_id' for 'keyid'?",
+            f"{PATH} has unknown key(s): keyid. {PATH}['keyid']: did you mean 'key_id'?",
         ),
         # key
         ({"key": "short"}, f"{PATH}['key'] must be at least 16 bytes (got 5 bytes)."),

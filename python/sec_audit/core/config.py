@@ -184,25 +184,24 @@ def _key_path(prefix: str, key: str) -> str:
 
 
 def _unknown_keys_message(
-    head: str, unknown: Iterable[object], known: Iterable[str], expected: str = ""
+    head: str, unknown: Iterable[object], known: Iterable[str], path: str, expected: str = ""
 ) -> str:
+    """The original's sorted list, then each near miss named by its full path."""
     names = sorted(str(key) for key in unknown)
     message = f"{head}: {', '.join(names)}.{expected}"
     candidates = list(known)
-    hints = [
-        f"'{close[0]}' for '{name}'"
-        for name in names
-        if (close := difflib.get_close_matches(name, candidates, n=1, cutoff=0.75))
-    ]
-    if hints:
-        message += f" Did you mean {', '.join(hints)}?"
+    for name in names:
+        if close := difflib.get_close_matches(name, candidates, n=1, cutoff=0.75):
+            message += f" {_key_path(path, name)}: did you mean '{close[0]}'?"
     return message
 
 
-def _reject_unknown(mapping: Mapping[Any, Any], known: Mapping[str, Any], head: str) -> None:
+def _reject_unknown(
+    mapping: Mapping[Any, Any], known: Mapping[str, Any], head: str, path: str
+) -> None:
     unknown = [key for key in mapping if key not in known]
     if unknown:
-        raise AuditConfigurationError(_unknown_keys_message(head, unknown, known))
+        raise AuditConfigurationError(_unknown_keys_message(head, unknown, known, path))
 
 
 # --- scalar converters -----------------------------------------------------------
@@ -458,7 +457,7 @@ def _limits(value: Any, path: str) -> ProjectionLimits:
         return value
     if not isinstance(value, Mapping):
         raise _type_error(path, "a ProjectionLimits or a mapping", value)
-    _reject_unknown(value, _LIMIT_CONVERTERS, f"{path} has unknown key(s)")
+    _reject_unknown(value, _LIMIT_CONVERTERS, f"{path} has unknown key(s)", path)
     return ProjectionLimits(
         **{key: _LIMIT_CONVERTERS[key](item, f"{path}['{key}']") for key, item in value.items()}
     )
@@ -564,7 +563,7 @@ def _integrity(value: Any, path: str) -> IntegrityConfig | None:
         return value
     if not isinstance(value, Mapping):
         raise _type_error(path, "None, an IntegrityConfig or a mapping", value)
-    _reject_unknown(value, _INTEGRITY_CONVERTERS, f"{path} has unknown key(s)")
+    _reject_unknown(value, _INTEGRITY_CONVERTERS, f"{path} has unknown key(s)", path)
     kwargs = {
         key: _INTEGRITY_CONVERTERS[key](item, f"{path}['{key}']") for key, item in value.items()
     }
@@ -731,7 +730,7 @@ def _parse_section(name: str, raw: object) -> Any:
         return raw
     if not isinstance(raw, Mapping):
         raise _type_error(path, f"a mapping or {cls.__name__} instance", raw)
-    _reject_unknown(raw, converters, f"Unknown {path} setting(s)")
+    _reject_unknown(raw, converters, f"Unknown {path} setting(s)", path)
     kwargs = {key: converters[key](value, f"{path}['{key}']") for key, value in raw.items()}
     if cls is DjangoAuditConfig:
         _check_proxy_pair(
@@ -773,6 +772,7 @@ class SecAuditSettings:
                     "Unknown SEC_AUDIT section(s)",
                     unknown,
                     SECTIONS,
+                    "SEC_AUDIT",
                     f" Expected: {', '.join(SECTIONS)}.",
                 )
             )

@@ -10,6 +10,7 @@ from typing import Any, Final
 
 __all__ = [
     "BODIES",
+    "PROTECTED_KEYS",
     "AuditEvent",
     "EventType",
     "event_body",
@@ -17,6 +18,14 @@ __all__ = [
     "severity_number",
     "severity_text",
 ]
+
+# The identity attributes only the audit layer sets (fix B1): extensions may read but
+# never change them (logging/pipeline.py), and the engines neither key-redact nor scan
+# their values (engine/python/projection.py VALUE_EXEMPT; the Rust engine's table is
+# held equal by tests/parity/test_constant_tables.py).
+PROTECTED_KEYS: Final[frozenset[str]] = frozenset(
+    {"event_type", "schema_version", "request_id", "session.id", "source.address"}
+)
 
 
 class EventType:

@@ -22,7 +22,7 @@ from sec_audit.logging import diagnostics
 if TYPE_CHECKING:
     from .runtime import DjangoLoggingRuntime
 
-__all__ = ["REPORTED_STATUSES", "TOO_LARGE", "body_attributes", "capture", "read_for_capture"]
+__all__ = ["REPORTED_STATUSES", "TOO_LARGE", "capture", "read_for_capture"]
 
 TOO_LARGE = "too_large"
 # Statuses worth a `request.body.parse_status` attribute (the original's three, plus
@@ -92,14 +92,3 @@ def capture(runtime: DjangoLoggingRuntime, pending: bytes | str) -> tuple[Any, s
         return None, status
     return None, None
 
-
-def body_attributes(runtime: DjangoLoggingRuntime, pending: bytes | str | None) -> dict[str, Any]:
-    """`capture` as attributes: `request.body` or `request.body.parse_status` (or none)."""
-    if pending is None:
-        return {}
-    fragment, status = capture(runtime, pending)
-    if fragment is not None:
-        return {"request.body": fragment}
-    if status is not None:
-        return {"request.body.parse_status": status}
-    return {}

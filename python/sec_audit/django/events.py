@@ -1,6 +1,6 @@
 """Build `AuditEvent`s with attributes in the documented order (docs/events.md).
 
-The order is the original's (original-behaviour 2.2), then our additions. A value of
+The order is the original's (docs/events.md, Attributes), then our additions. A value of
 None or '' is omitted (0 and False are kept).
 """
 
@@ -21,6 +21,7 @@ __all__ = [
     "make_event",
     "ordered",
     "outcome_of",
+    "present",
 ]
 
 ATTRIBUTE_ORDER: Final = (
@@ -56,7 +57,7 @@ ATTRIBUTE_ORDER: Final = (
     "request.body.parse_status",
     "outcome",
     "duration_ns",
-    # Additions (spec 3 B4, spec 4), after everything the original wrote.
+    # Additions (docs/compatibility.md: B4 and Additions), after everything the original wrote.
     "http.request.header.host",
     "url.query",
     "user_agent.original",
@@ -78,16 +79,22 @@ def outcome_of(event_type: str) -> str | None:
     return None
 
 
+def present(value: Any) -> bool:
+    """The one rule for optional attributes: written unless None or '' (0 and False are
+    kept)."""
+    return value is not None and not (isinstance(value, str) and not value)
+
+
 def ordered(values: Mapping[str, Any]) -> dict[str, Any]:
     """`values` in ATTRIBUTE_ORDER, dropping None and ''; unknown keys follow in their order."""
     out: dict[str, Any] = {}
     for key in ATTRIBUTE_ORDER:
         value = values.get(key)
-        if value is not None and not (isinstance(value, str) and not value):
+        if present(value):
             out[key] = value
     if len(values) > len(out):
         for key, value in values.items():
-            if key not in out and key not in _KNOWN and value is not None and value != "":
+            if key not in out and key not in _KNOWN and present(value):
                 out[key] = value
     return out
 

@@ -1,7 +1,7 @@
 """The OTel LogRecord envelope around one audit event, and the fallback records.
 
 Key order, nanosecond integers and the fallback chain follow the original
-(original-behaviour 2.3 and 2.5). The envelope is a dict of plain values; the engine
+(docs/events.md, The line). The envelope is a dict of plain values; the engine
 turns it into the line in one call.
 """
 

@@ -68,7 +68,7 @@ class JSONLLogFormatter(logging.Formatter):
         self.compact = bool(compact)
         self.scope: dict[str, str] = {"name": scope_name, "version": __version__}
         self.max_record_bytes = limits.max_record_bytes
-        # Tamper evidence (spec section 4): `finish()` seals every line, fallbacks
+        # Tamper evidence (docs/delivery.md, integrity): `finish()` seals every line, fallbacks
         # included; the size bound keeps room for the member it adds.
         integrity = self.settings.logging.integrity
         self.chain = IntegrityChain.from_config(integrity) if integrity is not None else None

@@ -1,6 +1,6 @@
 """Filters and enrichers between an event's creation and its log record.
 
-Every form the documentation or the original accepts works (spec D4):
+Every form the documentation or the original accepts works (docs/compatibility.md D4):
 - a callable `(event, level) -> (event, level) | None`: a filter returning None drops
   the event (an enricher returning None keeps it, reported), the returned level is
   used, and the callable may add to `event.attributes`;
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol, runtime_checkable
 
 from sec_audit.core.errors import AuditConfigurationError
-from sec_audit.core.events import AuditEvent
+from sec_audit.core.events import PROTECTED_KEYS, AuditEvent
 from sec_audit.core.imports import import_string
 
 from . import diagnostics
@@ -32,10 +32,6 @@ __all__ = [
     "resolve_extension",
 ]
 
-# Attributes only the audit layer sets; extensions may read but never change them.
-PROTECTED_KEYS: frozenset[str] = frozenset(
-    {"event_type", "schema_version", "request_id", "session.id", "source.address"}
-)
 _MISSING: Any = object()
 
 Kind = Literal["filter", "enricher"]

@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from ...events import PROTECTED_KEYS
 from ..detectors import DetectorSet
 from ..fragment import BodyFragment
 from .json_writer import compact_json, encode_float, encode_int, encode_str
@@ -40,10 +41,8 @@ KEY_EXEMPT = frozenset(
         "action.method",
     }
 )
-# ...and these identifiers are not scanned by value patterns/detectors either.
-VALUE_EXEMPT = frozenset(
-    {"event_type", "schema_version", "request_id", "session.id", "source.address"}
-)
+# ...and the identity attributes (core/events.py) are not scanned either.
+VALUE_EXEMPT = PROTECTED_KEYS
 
 Q_REDACTED = encode_str(REDACTED)
 Q_TRUNCATED = encode_str(TRUNCATED)
@@ -237,7 +236,7 @@ class Walk:
     ) -> None:
         oid = id(container)
         if oid in self._path:
-            # A cycle: the container is already open above us (G13).
+            # A cycle: the container is already open above us (golden G13, tests/unit/test_golden.py).
             self.out.append(Q_REDACTED)
             return
         self._path.add(oid)
@@ -346,7 +345,7 @@ class Walk:
     def _set_literal(self, frame: _Frame, out_key: str, json_text: str) -> None:
         old = frame.slots.get(out_key)
         if old is not None:
-            self._replace(old, json_text)  # G12: overwritten in place
+            self._replace(old, json_text)  # golden G12: overwritten in place
             return
         self._begin_entry(frame, out_key)
         self.out.append(json_text)
