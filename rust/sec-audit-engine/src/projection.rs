@@ -4,6 +4,29 @@
 
 use std::collections::HashMap;
 
+/// Fix B1: our own top-level attributes are never key-redacted (projection.py
+/// `KEY_EXEMPT`; `tests/unit/test_native_tables.py` asserts the two are equal)...
+pub const KEY_EXEMPT: &[&str] = &[
+    "event_type",
+    "schema_version",
+    "request_id",
+    "session.id",
+    "source.address",
+    "url.full",
+    "url.path",
+    "http.request.method",
+    "action.method",
+];
+/// ...and these identifiers are not scanned by value patterns/detectors either
+/// (projection.py `VALUE_EXEMPT`, = pipeline.py `PROTECTED_KEYS`).
+pub const VALUE_EXEMPT: &[&str] = &[
+    "event_type",
+    "schema_version",
+    "request_id",
+    "session.id",
+    "source.address",
+];
+
 /// Item and key separators: `", "`/`": "` by default, `","`/`":"` compact.
 #[derive(Debug, Clone, Copy)]
 pub struct Separators {

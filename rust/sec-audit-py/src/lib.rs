@@ -12,9 +12,10 @@ mod text;
 use host::DetachedHost;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFrozenSet, PyString, PyTuple};
 use render::{with_scratch, Scratch, Walk};
 use sec_audit_engine::body::BodyOutcome;
+use sec_audit_engine::projection::{KEY_EXEMPT, VALUE_EXEMPT};
 use sec_audit_engine::{EngineSpec, Limits, ScrubMode};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -276,7 +277,10 @@ impl Engine {
     }
 }
 
-/// Test hook: a Rust panic inside the same boundary guard `render` uses.
+/// Test hook (feature `test-hooks`, the test build only): a Rust panic inside the same
+/// boundary guard `render` uses. Set as a plain attribute, outside `__all__`, so the
+/// stub and stubtest are the same for the test and the release build.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _panic_for_tests() -> PyResult<()> {
     guarded(|| -> PyResult<()> { panic!("forced by _panic_for_tests") })
@@ -286,6 +290,11 @@ fn _panic_for_tests() -> PyResult<()> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Engine>()?;
-    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    // The exemption tables the walk uses (defined once, in the engine crate), for the
+    // test that they equal the reference's `KEY_EXEMPT` / `VALUE_EXEMPT`.
+    m.add("KEY_EXEMPT", PyFrozenSet::new(m.py(), KEY_EXEMPT)?)?;
+    m.add("VALUE_EXEMPT", PyFrozenSet::new(m.py(), VALUE_EXEMPT)?)?;
+    #[cfg(feature = "test-hooks")]
+    m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

@@ -24,7 +24,8 @@ use sec_audit_engine::json_writer::{
     compact_separators, push_bytes, write_float, write_i64, write_str,
 };
 use sec_audit_engine::projection::{
-    dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
+    dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS, KEY_EXEMPT,
+    VALUE_EXEMPT,
 };
 use sec_audit_engine::{Limits, REDACTED, TRUNCATED, TRUNCATED_KEY};
 use std::collections::HashSet;
@@ -43,25 +44,6 @@ const UNBOUNDED: Limits = Limits {
     max_string_length: usize::MAX,
     max_attributes: usize::MAX,
 };
-
-const KEY_EXEMPT: &[&[u8]] = &[
-    b"event_type",
-    b"schema_version",
-    b"request_id",
-    b"session.id",
-    b"source.address",
-    b"url.full",
-    b"url.path",
-    b"http.request.method",
-    b"action.method",
-];
-const VALUE_EXEMPT: &[&[u8]] = &[
-    b"event_type",
-    b"schema_version",
-    b"request_id",
-    b"session.id",
-    b"source.address",
-];
 
 // Kinds returned by the Python `classify` helper for the rare types.
 const K_TEXT: i64 = 0;
@@ -83,10 +65,10 @@ fn key_flags(inner: &Inner, text: &[u8], is_str: bool) -> u8 {
     if inner.core.keys.is_sensitive(text) {
         f |= F_SENSITIVE;
     }
-    if KEY_EXEMPT.contains(&text) {
+    if KEY_EXEMPT.iter().any(|k| k.as_bytes() == text) {
         f |= F_KEY_EXEMPT;
     }
-    if VALUE_EXEMPT.contains(&text) {
+    if VALUE_EXEMPT.iter().any(|k| k.as_bytes() == text) {
         f |= F_VALUE_EXEMPT;
     }
     if is_str && text == b"attributes" {
