@@ -24,26 +24,14 @@ use sec_audit_engine::json_writer::{
     compact_separators, push_bytes, write_float, write_i64, write_str,
 };
 use sec_audit_engine::projection::{
-    dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS, KEY_EXEMPT,
-    VALUE_EXEMPT,
+    dedupe_entries, key_flags, past_depth, write_item_overflow, write_overflow_entry, Entry,
+    EntryRule, Frame, Member, MemberKey, Path, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
+    Q_REDACTED, Q_TRUNCATED,
 };
-use sec_audit_engine::{Limits, REDACTED, TRUNCATED, TRUNCATED_KEY};
-use std::collections::HashSet;
+use sec_audit_engine::Limits;
 use std::sync::TryLockError;
 
 type Obj = *mut ffi::PyObject;
-
-const Q_REDACTED: &[u8] = b"\"[REDACTED]\"";
-const Q_TRUNCATED: &[u8] = b"\"[TRUNCATED]\"";
-
-/// The limits while writing the envelope's own members: none (clarification 1).
-const UNBOUNDED: Limits = Limits {
-    max_depth: usize::MAX,
-    max_mapping_entries: usize::MAX,
-    max_sequence_length: usize::MAX,
-    max_string_length: usize::MAX,
-    max_attributes: usize::MAX,
-};
 
 // Kinds returned by the Python `classify` helper for the rare types.
 const K_TEXT: i64 = 0;
@@ -52,32 +40,26 @@ const K_MAPPING: i64 = 2;
 const K_MARKER: i64 = 3;
 const K_SEQUENCE: i64 = 4;
 
-// Key decisions (the key text decides all of them).
-const F_SENSITIVE: u8 = 1;
-const F_KEY_EXEMPT: u8 = 2;
-const F_VALUE_EXEMPT: u8 = 4;
-/// A `str` key (or subclass) whose text is `attributes` / `body` (envelope level).
-const F_ATTRIBUTES: u8 = 8;
-const F_BODY: u8 = 16;
+// The key memo keeps, beside the engine's `key_flags`, the key's [`MemberKey`].
+const M_ATTRIBUTES: u8 = 1 << 6;
+const M_BODY: u8 = 1 << 7;
 
-fn key_flags(inner: &Inner, text: &[u8], is_str: bool) -> u8 {
-    let mut f = 0;
-    if inner.core.keys.is_sensitive(text) {
-        f |= F_SENSITIVE;
+fn member_bits(m: MemberKey) -> u8 {
+    match m {
+        MemberKey::Attributes => M_ATTRIBUTES,
+        MemberKey::Body => M_BODY,
+        MemberKey::Own => 0,
     }
-    if KEY_EXEMPT.iter().any(|k| k.as_bytes() == text) {
-        f |= F_KEY_EXEMPT;
+}
+
+fn member_key(flags: u8) -> MemberKey {
+    if flags & M_ATTRIBUTES != 0 {
+        MemberKey::Attributes
+    } else if flags & M_BODY != 0 {
+        MemberKey::Body
+    } else {
+        MemberKey::Own
     }
-    if VALUE_EXEMPT.iter().any(|k| k.as_bytes() == text) {
-        f |= F_VALUE_EXEMPT;
-    }
-    if is_str && text == b"attributes" {
-        f |= F_ATTRIBUTES;
-    }
-    if is_str && text == b"body" {
-        f |= F_BODY;
-    }
-    f
 }
 
 // --- the key memo ------------------------------------------------------------------------
@@ -196,19 +178,15 @@ enum Kind {
     Iter,
 }
 
-struct Frame {
+/// An open container: the Python side of it (what to iterate, where it stands) and the
+/// engine's [`Frame`] (the rules of its walk).
+struct Open {
     /// Strong references: the container, and its iterator for `Kind::Iter`.
     obj: Obj,
     iter: Obj,
     kind: Kind,
     pos: ffi::Py_ssize_t,
-    is_map: bool,
-    cap: usize,
-    depth: usize,
-    scan: bool,
-    redact: bool,
-    top: bool,
-    index: usize,
+    rules: Frame,
     start: usize,
     entries: Vec<Entry>,
     suspicious: bool,
@@ -216,13 +194,13 @@ struct Frame {
 }
 
 /// What one call needs and the next can reuse: output buffer, frame stack, entry lists,
-/// the deep part of the cycle path, and the key memo.
+/// the cycle path, and the key memo.
 #[derive(Default)]
 pub struct Scratch {
     out: Vec<u8>,
-    stack: Vec<Frame>,
+    stack: Vec<Open>,
     pool: Vec<Vec<Entry>>,
-    deep: HashSet<usize>,
+    path: Path,
     keys: KeyMemo,
 }
 
@@ -267,15 +245,9 @@ pub fn with_scratch<R>(inner: &Inner, f: impl FnOnce(&mut Scratch) -> R) -> R {
         guard.pool.truncate(KEEP_FRAMES);
         guard.pool.shrink_to_fit();
     }
-    if guard.deep.capacity() > KEEP_FRAMES {
-        guard.deep = HashSet::new();
-    }
+    guard.path.shrink(KEEP_FRAMES);
     r
 }
-
-/// One path of the cycle check: containers past this depth also go into a set, so
-/// 100,000 open containers stay linear.
-const SHORT: usize = 32;
 
 // --- the walk ----------------------------------------------------------------------------
 
@@ -284,7 +256,7 @@ pub struct Walk<'a, 'py> {
     inner: &'a Inner,
     /// Taken from the scratch for the call (one indirection less), given back on drop.
     out: Vec<u8>,
-    stack: Vec<Frame>,
+    stack: Vec<Open>,
     s: &'a mut Scratch,
     sep: Separators,
     compact: bool,
@@ -309,7 +281,7 @@ impl Drop for Walk<'_, '_> {
             entries.clear();
             self.s.pool.push(entries);
         }
-        self.s.deep.clear();
+        self.s.path.clear();
         self.s.out = std::mem::take(&mut self.out);
         self.s.stack = std::mem::take(&mut self.stack);
     }
@@ -533,7 +505,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// `v` is borrowed: alive now; it is owned before any Python code runs.
     #[inline]
     pub fn emit(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
-        if depth >= self.limits.max_depth {
+        if past_depth(self.limits, depth) {
             self.out.extend_from_slice(Q_TRUNCATED);
             return Ok(false);
         }
@@ -564,43 +536,16 @@ impl<'a, 'py> Walk<'a, 'py> {
             } else if v == ffi::Py_False() {
                 self.out.extend_from_slice(b"false");
             } else if ffi::PyDict_CheckExact(v) != 0 {
-                let cap = self.limits.max_mapping_entries;
-                return Ok(Some(self.open(
-                    v,
-                    Kind::Dict,
-                    true,
-                    cap,
-                    depth,
-                    scan,
-                    redact,
-                    false,
-                )));
+                let frame = Frame::mapping(self.limits, depth, scan, redact);
+                return Ok(Some(self.open(v, Kind::Dict, frame)));
             } else if ffi::PyList_CheckExact(v) != 0 {
-                let cap = self.limits.max_sequence_length;
-                return Ok(Some(self.open(
-                    v,
-                    Kind::List,
-                    false,
-                    cap,
-                    depth,
-                    scan,
-                    redact,
-                    false,
-                )));
+                let frame = Frame::sequence(self.limits, depth, scan, redact);
+                return Ok(Some(self.open(v, Kind::List, frame)));
             } else if ffi::PyFloat_CheckExact(v) != 0 {
                 self.float(v)?;
             } else if ffi::PyTuple_CheckExact(v) != 0 {
-                let cap = self.limits.max_sequence_length;
-                return Ok(Some(self.open(
-                    v,
-                    Kind::Tuple,
-                    false,
-                    cap,
-                    depth,
-                    scan,
-                    redact,
-                    false,
-                )));
+                let frame = Frame::sequence(self.limits, depth, scan, redact);
+                return Ok(Some(self.open(v, Kind::Tuple, frame)));
             } else {
                 return Ok(None);
             }
@@ -657,13 +602,13 @@ impl<'a, 'py> Walk<'a, 'py> {
                             let items = cur
                                 .call_method0(pyo3::intern!(self.py, "items"))?
                                 .try_iter()?;
-                            let cap = self.limits.max_mapping_entries;
-                            return Ok(self.open_iter(&cur, items, true, cap, depth, scan, redact));
+                            let frame = Frame::mapping(self.limits, depth, scan, redact);
+                            return Ok(self.open_iter(&cur, items, frame));
                         }
                         K_SEQUENCE => {
                             let items = cur.try_iter()?;
-                            let cap = self.limits.max_sequence_length;
-                            return Ok(self.open_iter(&cur, items, false, cap, depth, scan, redact));
+                            let frame = Frame::sequence(self.limits, depth, scan, redact);
+                            return Ok(self.open_iter(&cur, items, frame));
                         }
                         K_MARKER => {
                             let t = full_text(&payload)?;
@@ -683,31 +628,10 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     // --- containers ------------------------------------------------------------------
 
-    #[inline]
-    fn on_path(&self, oid: usize) -> bool {
-        let stack = &self.stack;
-        let n = stack.len();
-        stack[..n.min(SHORT)].iter().any(|f| f.obj as usize == oid)
-            || (n > SHORT && self.s.deep.contains(&oid))
-    }
-
     /// Open a container (or write the cycle marker). Returns whether a frame was opened.
     /// Takes a strong reference to `obj` (and owns `iter`, if not null).
-    #[allow(clippy::too_many_arguments)]
-    fn push_frame(
-        &mut self,
-        obj: Obj,
-        iter: Obj,
-        kind: Kind,
-        is_map: bool,
-        cap: usize,
-        depth: usize,
-        scan: bool,
-        redact: bool,
-        top: bool,
-    ) -> bool {
-        let oid = obj as usize;
-        if self.on_path(oid) {
+    fn push_frame(&mut self, obj: Obj, iter: Obj, kind: Kind, rules: Frame) -> bool {
+        if !self.s.path.enter(obj as usize) {
             self.out.extend_from_slice(Q_REDACTED);
             if !iter.is_null() {
                 unsafe { ffi::Py_DecRef(iter) };
@@ -715,25 +639,16 @@ impl<'a, 'py> Walk<'a, 'py> {
             return false;
         }
         unsafe { ffi::Py_IncRef(obj) };
-        if self.stack.len() >= SHORT {
-            self.s.deep.insert(oid);
-        }
         let start = self.out.len();
         let suspicious = matches!(kind, Kind::Iter);
-        self.out.push(if is_map { b'{' } else { b'[' });
+        self.out.push(if rules.is_map { b'{' } else { b'[' });
         let entries = self.s.pool.pop().unwrap_or_default();
-        self.stack.push(Frame {
+        self.stack.push(Open {
             obj,
             iter,
             kind,
             pos: 0,
-            is_map,
-            cap,
-            depth,
-            scan,
-            redact,
-            top,
-            index: 0,
+            rules,
             start,
             entries,
             suspicious,
@@ -742,78 +657,32 @@ impl<'a, 'py> Walk<'a, 'py> {
         true
     }
 
-    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn open(
-        &mut self,
-        obj: Obj,
-        kind: Kind,
-        is_map: bool,
-        cap: usize,
-        depth: usize,
-        scan: bool,
-        redact: bool,
-        top: bool,
-    ) -> bool {
-        self.push_frame(
-            obj,
-            std::ptr::null_mut(),
-            kind,
-            is_map,
-            cap,
-            depth,
-            scan,
-            redact,
-            top,
-        )
+    fn open(&mut self, obj: Obj, kind: Kind, rules: Frame) -> bool {
+        self.push_frame(obj, std::ptr::null_mut(), kind, rules)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn open_iter(
         &mut self,
         container: &Bound<'py, PyAny>,
         items: Bound<'py, PyIterator>,
-        is_map: bool,
-        cap: usize,
-        depth: usize,
-        scan: bool,
-        redact: bool,
+        rules: Frame,
     ) -> bool {
-        self.push_frame(
-            container.as_ptr(),
-            items.into_ptr(),
-            Kind::Iter,
-            is_map,
-            cap,
-            depth,
-            scan,
-            redact,
-            false,
-        )
+        self.push_frame(container.as_ptr(), items.into_ptr(), Kind::Iter, rules)
     }
 
     // --- entry points ----------------------------------------------------------------
 
     /// The attribute walk: depth 0, cap max_attributes, top-level exemptions.
     fn attributes(&mut self, attrs: &Bound<'py, PyAny>) -> PyResult<()> {
-        let cap = self.limits.max_attributes;
+        let frame = Frame::attributes(self.limits);
         if unsafe { ffi::PyDict_CheckExact(attrs.as_ptr()) } != 0 {
-            self.open(attrs.as_ptr(), Kind::Dict, true, cap, 0, true, true, true);
+            self.open(attrs.as_ptr(), Kind::Dict, frame);
         } else {
             let items = attrs
                 .call_method0(pyo3::intern!(self.py, "items"))?
                 .try_iter()?;
-            self.push_frame(
-                attrs.as_ptr(),
-                items.into_ptr(),
-                Kind::Iter,
-                true,
-                cap,
-                0,
-                true,
-                true,
-                true,
-            );
+            self.open_iter(attrs, items, frame);
         }
         self.run()
     }
@@ -848,19 +717,25 @@ impl<'a, 'py> Walk<'a, 'py> {
         });
         let (flags, _) = self.key(k, false)?;
         push_bytes(&mut self.out, self.sep.kv);
-        if flags & (F_ATTRIBUTES | F_BODY) != 0 {
+        let member = member_key(flags).rule(|| {
             let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
-            if flags & F_ATTRIBUTES != 0 && self.is_mapping(&value)? {
-                return self.attributes(&value);
+            self.is_mapping(&value)
+        })?;
+        match member {
+            Member::Attributes => {
+                let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+                self.attributes(&value)
             }
-            if unsafe { ffi::PyUnicode_Check(v) } != 0 {
-                // A `body` string: the string rule, no depth check.
-                return self.string(v, true);
-            }
-            return self.value(v, 1, true, true);
+            // A `body` string: the string rule, no depth check.
+            Member::Scrubbed if unsafe { ffi::PyUnicode_Check(v) } != 0 => self.string(v, true),
+            Member::Scrubbed => self.value(v, 1, true, true),
+            Member::Verbatim => self.verbatim_member(v),
         }
-        // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
-        // Timestamps, severity and event name first, without setting up a walk.
+    }
+
+    /// Our own members: no limits, no scrubbing; cycles and markers kept. Timestamps,
+    /// severity and event name first, without setting up a walk.
+    fn verbatim_member(&mut self, v: Obj) -> PyResult<()> {
         if unsafe { ffi::PyLong_CheckExact(v) } != 0 {
             return self.int_exact(v);
         }
@@ -870,7 +745,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 return Ok(());
             }
         }
-        self.limits = &UNBOUNDED;
+        self.limits = &Limits::UNBOUNDED;
         self.verbatim = true;
         let r = self.value(v, 0, false, false);
         self.limits = &self.inner.core.limits;
@@ -908,7 +783,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             Text::owned(s, t)
         };
         let kb = text.bytes();
-        let flags = key_flags(self.inner, kb, is_str);
+        let flags = key_flags(&self.inner.core.keys, kb) | member_bits(MemberKey::of(kb, is_str));
         let ks = self.out.len();
         let cut = if self.verbatim || !truncate {
             write_str(&mut self.out, kb);
@@ -935,7 +810,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 // Walked by `dict_entries` / `seq_items`.
                 Kind::Dict | Kind::List | Kind::Tuple => unreachable!("exact containers"),
                 Kind::Iter => {
-                    let is_map = frame.is_map;
+                    let is_map = frame.rules.is_map;
                     let item = ffi::PyIter_Next(frame.iter);
                     if item.is_null() {
                         if !ffi::PyErr_Occurred().is_null() {
@@ -969,7 +844,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 Kind::Iter => {}
             }
             let height = self.stack.len();
-            let is_map = frame.is_map;
+            let is_map = frame.rules.is_map;
             let advanced = if is_map {
                 self.map_step()?
             } else {
@@ -986,6 +861,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     fn close(&mut self) {
         let mut frame = self.stack.pop().expect("open frame");
+        self.s.path.leave();
         unsafe {
             ffi::Py_DecRef(frame.obj);
             if !frame.iter.is_null() {
@@ -993,7 +869,7 @@ impl<'a, 'py> Walk<'a, 'py> {
             }
         }
         let out = &mut self.out;
-        if frame.is_map {
+        if frame.rules.is_map {
             if frame.suspicious {
                 dedupe_entries(out, frame.start, &frame.entries, self.sep);
             }
@@ -1003,10 +879,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
         frame.entries.clear();
         self.s.pool.push(std::mem::take(&mut frame.entries));
-        if self.stack.len() >= SHORT {
-            self.s.deep.remove(&(frame.obj as usize));
-        }
-        if self.stack.last().is_some_and(|f| f.is_map) {
+        if self.stack.last().is_some_and(|f| f.rules.is_map) {
             self.finish_entry();
         }
     }
@@ -1030,15 +903,12 @@ impl<'a, 'py> Walk<'a, 'py> {
             Next::Pair(..) => unreachable!(),
         };
         let sep = self.sep;
-        let frame = self.stack.last_mut().expect("open frame");
-        if frame.index == frame.cap {
-            push_bytes(&mut self.out, sep.item);
-            self.out.extend_from_slice(Q_TRUNCATED);
+        let rules = &mut self.stack.last_mut().expect("open frame").rules;
+        let Some(first) = rules.advance() else {
+            write_item_overflow(&mut self.out, sep);
             return Ok(false);
-        }
-        let first = frame.index == 0;
-        frame.index += 1;
-        let (d, scan, redact) = (frame.depth + 1, frame.scan, frame.redact);
+        };
+        let (d, scan, redact) = (rules.item_depth(), rules.scan, rules.redact);
         if !first {
             push_bytes(&mut self.out, sep.item);
         }
@@ -1053,14 +923,10 @@ impl<'a, 'py> Walk<'a, 'py> {
             Next::Item(..) => unreachable!(),
         };
         let fi = self.stack.len() - 1;
-        let frame = &mut self.stack[fi];
-        if frame.index == frame.cap {
+        let Some(first) = self.stack[fi].rules.advance() else {
             self.overflow_key();
             return Ok(false);
-        }
-        let first = frame.index == 0;
-        frame.index += 1;
-        let (depth, scan, redact, top) = (frame.depth + 1, frame.scan, frame.redact, frame.top);
+        };
         if hold.is_none() && unsafe { ffi::PyUnicode_CheckExact(k) } == 0 {
             // `str(key)` runs Python code: own both before it.
             hold = Some(unsafe {
@@ -1070,7 +936,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 )
             });
         }
-        self.map_entry(fi, k, v, first, depth, scan, redact, top)?;
+        self.map_entry(fi, k, v, first)?;
         drop(hold);
         Ok(true)
     }
@@ -1079,9 +945,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// opens a frame (the loop resumes when that one closes) or the dict ends.
     fn dict_entries(&mut self) -> PyResult<()> {
         let fi = self.stack.len() - 1;
-        let f = &self.stack[fi];
-        let (obj, cap, depth, scan, redact, top) =
-            (f.obj, f.cap, f.depth + 1, f.scan, f.redact, f.top);
+        let obj = self.stack[fi].obj;
         loop {
             let f = &mut self.stack[fi];
             let mut k: Obj = std::ptr::null_mut();
@@ -1090,13 +954,11 @@ impl<'a, 'py> Walk<'a, 'py> {
                 self.close();
                 return Ok(());
             }
-            if f.index == cap {
+            let Some(first) = f.rules.advance() else {
                 self.overflow_key();
                 self.close();
                 return Ok(());
-            }
-            let first = f.index == 0;
-            f.index += 1;
+            };
             // `str(key)` runs Python code: own both before it.
             let hold = (unsafe { ffi::PyUnicode_CheckExact(k) } == 0).then(|| unsafe {
                 (
@@ -1104,7 +966,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                     Bound::from_borrowed_ptr(self.py, v),
                 )
             });
-            let opened = self.map_entry(fi, k, v, first, depth, scan, redact, top)?;
+            let opened = self.map_entry(fi, k, v, first)?;
             drop(hold);
             if opened {
                 return Ok(());
@@ -1117,7 +979,8 @@ impl<'a, 'py> Walk<'a, 'py> {
     fn seq_items(&mut self) -> PyResult<()> {
         let fi = self.stack.len() - 1;
         let f = &self.stack[fi];
-        let (obj, cap, depth, scan, redact) = (f.obj, f.cap, f.depth + 1, f.scan, f.redact);
+        let obj = f.obj;
+        let (depth, scan, redact) = (f.rules.item_depth(), f.rules.scan, f.rules.redact);
         let is_list = matches!(f.kind, Kind::List);
         let sep = self.sep;
         loop {
@@ -1143,14 +1006,11 @@ impl<'a, 'py> Walk<'a, 'py> {
                 item
             };
             f.pos += 1;
-            if f.index == cap {
-                push_bytes(&mut self.out, sep.item);
-                self.out.extend_from_slice(Q_TRUNCATED);
+            let Some(first) = f.rules.advance() else {
+                write_item_overflow(&mut self.out, sep);
                 self.close();
                 return Ok(());
-            }
-            let first = f.index == 0;
-            f.index += 1;
+            };
             if !first {
                 push_bytes(&mut self.out, sep.item);
             }
@@ -1160,46 +1020,21 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
     }
 
-    /// The overflow key of the mapping on top, a literal; overwritten in place if
-    /// present (dedupe).
+    /// The overflow entry of the mapping on top; overwritten in place if present
+    /// (dedupe).
     fn overflow_key(&mut self) {
-        let sep = self.sep;
         let frame = self.stack.last_mut().expect("open frame");
-        let out = &mut self.out;
-        if frame.index > 0 {
-            out.extend_from_slice(sep.item);
-        }
-        let ks = out.len();
-        write_str(out, TRUNCATED_KEY.as_bytes());
-        let ke = out.len();
-        out.extend_from_slice(sep.kv);
-        out.extend_from_slice(Q_TRUNCATED);
-        frame.pending = (ks, ke);
+        let e = write_overflow_entry(&mut self.out, self.sep, frame.rules.index == 0);
+        frame.pending = (e.key_start, e.key_end);
         frame.suspicious = true;
-        let end = out.len();
-        frame.entries.push(Entry {
-            key_start: ks,
-            key_end: ke,
-            val_end: end,
-        });
+        frame.entries.push(e);
     }
 
     /// One entry of mapping frame `fi`: separator, output key, value (or its frame).
     /// `k`/`v` alive for the call (owned by the caller unless `k` is an exact `str`).
     /// Returns whether the value opened a frame.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn map_entry(
-        &mut self,
-        fi: usize,
-        k: Obj,
-        v: Obj,
-        first: bool,
-        depth: usize,
-        scan: bool,
-        redact: bool,
-        top: bool,
-    ) -> PyResult<bool> {
+    fn map_entry(&mut self, fi: usize, k: Obj, v: Obj, first: bool) -> PyResult<bool> {
         let sep = self.sep;
         if !first {
             push_bytes(&mut self.out, sep.item);
@@ -1211,30 +1046,22 @@ impl<'a, 'py> Walk<'a, 'py> {
         let frame = &mut self.stack[fi];
         frame.pending = (ks, ke);
         frame.suspicious |= suspicious;
-        if redact && flags & F_SENSITIVE != 0 && !(top && flags & F_KEY_EXEMPT != 0) {
-            self.out
-                .extend_from_slice(if depth >= self.limits.max_depth {
-                    Q_TRUNCATED
-                } else {
-                    Q_REDACTED
-                });
-            return Ok(false);
-        }
-        let scan = scan && !(top && flags & F_VALUE_EXEMPT != 0);
-        if top && !is_exact_plain(v) {
+        let rules = frame.rules;
+        let (depth, scan) = match rules.entry_rule(self.limits, flags) {
+            EntryRule::Marker(marker) => {
+                self.out.extend_from_slice(marker);
+                return Ok(false);
+            }
+            EntryRule::Project { depth, scan } => (depth, scan),
+        };
+        if rules.top && !is_exact_plain(v) {
             let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
             if self.is_fragment(&value)? {
                 self.fragment(&value)?;
                 return Ok(false);
             }
-            return self.emit(value.as_ptr(), depth, scan, redact);
+            return self.emit(value.as_ptr(), depth, scan, rules.redact);
         }
-        self.emit(v, depth, scan, redact)
+        self.emit(v, depth, scan, rules.redact)
     }
 }
-
-// Keep the markers' text in one place (the quoted forms above must match).
-const _: () = {
-    assert!(REDACTED.len() + 2 == Q_REDACTED.len());
-    assert!(TRUNCATED.len() + 2 == Q_TRUNCATED.len());
-};
