@@ -232,8 +232,9 @@ impl KeyMemo {
 fn scan_string(s: &[u8], mut i: usize, high: &mut bool) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        // SSE2 is part of x86_64.
         use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64 (always available); every 16-byte unaligned
+        // load reads `s[i..i + 16]`, inside the slice by the loop condition.
         unsafe {
             let quote = _mm_set1_epi8(b'"' as i8);
             let backslash = _mm_set1_epi8(b'\\' as i8);

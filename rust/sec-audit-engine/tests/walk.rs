@@ -768,6 +768,21 @@ fn check_bounds(l: &Limits, json: &str) {
     assert_eq!(r.i, json.len(), "{json}");
 }
 
+/// A generated body object (no repeated keys, as `json.loads` leaves it), small limits,
+/// and the body's JSON bytes.
+fn body_case() -> impl Strategy<Value = (V, Limits, Vec<u8>)> {
+    (
+        prop::collection::vec((key(), value()), 1..6),
+        small_limits(),
+    )
+        .prop_map(|(entries, l)| {
+            let v = unique_keys(entries);
+            let mut data = Vec::new();
+            to_json(&v, &mut data);
+            (v, l, data)
+        })
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
 
@@ -775,14 +790,9 @@ proptest! {
     /// `json.loads` + projection); it hands a body to the reference exactly when the
     /// tree walk had to dedupe an output key.
     #[test]
-    fn streaming_equals_tree_walk(
-        entries in prop::collection::vec((key(), value()), 1..6),
-        l in small_limits(),
-    ) {
-        let v = unique_keys(entries);
+    fn streaming_equals_tree_walk(body_case in body_case()) {
+        let (v, l, data) = body_case;
         let eng = engine(l);
-        let mut data = Vec::new();
-        to_json(&v, &mut data);
         let (want, deduped) = tree_body(&eng, &v);
         match body(&eng, &data) {
             BodyOutcome::Ok(json) => {
@@ -798,14 +808,9 @@ proptest! {
 
     /// Every output respects every bound (depth, caps + one marker, string lengths).
     #[test]
-    fn bounds_always_respected(
-        entries in prop::collection::vec((key(), value()), 1..6),
-        l in small_limits(),
-    ) {
-        let v = unique_keys(entries);
+    fn bounds_always_respected(body_case in body_case()) {
+        let (v, l, data) = body_case;
         let eng = engine(l);
-        let mut data = Vec::new();
-        to_json(&v, &mut data);
         if let BodyOutcome::Ok(json) = body(&eng, &data) {
             check_bounds(&l, std::str::from_utf8(&json).unwrap());
         }

@@ -6,10 +6,12 @@
 //! the boundary: it becomes `RuntimeError("sec_audit native engine panic: ...")`.
 
 mod host;
+mod obj;
 mod render;
 mod text;
 
 use host::DetachedHost;
+use obj::Borrowed;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyFrozenSet, PyString, PyTuple};
@@ -153,19 +155,11 @@ impl Engine {
                 let mut w = Walk::new(py, &self.inner, scratch, compact);
                 w.push(b'{');
                 if envelope.is_exact_instance_of::<PyDict>() {
+                    let env = Borrowed::of(envelope);
                     let mut pos: pyo3::ffi::Py_ssize_t = 0;
                     let mut first = true;
-                    loop {
-                        let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-                        let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-                        // SAFETY: borrowed references; `member` owns them before any
-                        // Python code can run.
-                        if unsafe {
-                            pyo3::ffi::PyDict_Next(envelope.as_ptr(), &mut pos, &mut k, &mut v)
-                        } == 0
-                        {
-                            break;
-                        }
+                    // Borrowed entries; `member` binds them before any Python code runs.
+                    while let Some((k, v)) = env.dict_next(&mut pos) {
                         w.member(k, v, first)?;
                         first = false;
                     }
@@ -174,7 +168,7 @@ impl Engine {
                     for (index, item) in items.try_iter()?.enumerate() {
                         let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
                             item?.extract()?;
-                        w.member(key.as_ptr(), value.as_ptr(), index == 0)?;
+                        w.member(Borrowed::of(&key), Borrowed::of(&value), index == 0)?;
                     }
                 }
                 w.push(b'}');

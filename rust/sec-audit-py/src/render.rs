@@ -31,7 +31,9 @@ use sec_audit_engine::projection::{
 use sec_audit_engine::Limits;
 use std::sync::TryLockError;
 
-type Obj = *mut ffi::PyObject;
+use crate::obj::{Borrowed, Exact};
+
+type Obj = Borrowed;
 
 // Kinds returned by the Python `classify` helper for the rare types.
 const K_TEXT: i64 = 0;
@@ -86,9 +88,11 @@ struct Slot {
 pub struct KeyMemo {
     /// Off for the fresh scratch of a concurrent call (nothing would reuse it).
     enabled: bool,
-    /// Strong references (so an address cannot be reused by another object), or null;
-    /// `keys[set * MEMO_WAYS + way]` goes with `slots[...]`.
-    keys: Vec<Obj>,
+    /// Identities of the memoised keys (0: free); `ids[set * MEMO_WAYS + way]` goes
+    /// with `slots[...]` and `owners[...]`.
+    ids: Vec<usize>,
+    /// Strong references to them, so an address cannot be reused by another object.
+    owners: Vec<Option<Py<PyAny>>>,
     slots: Vec<Slot>,
     /// Next way to evict, per set.
     victim: Vec<u8>,
@@ -96,27 +100,28 @@ pub struct KeyMemo {
 
 impl KeyMemo {
     #[inline]
-    fn set(key: Obj) -> usize {
-        let addr = key as usize as u64;
+    fn set(id: usize) -> usize {
+        let addr = id as u64;
         ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (MEMO_SETS - 1)
     }
 
     #[inline]
     fn get(&self, key: Obj) -> Option<&Slot> {
-        let base = Self::set(key) * MEMO_WAYS;
-        let ways = self.keys.get(base..base + MEMO_WAYS)?;
-        let way = ways.iter().position(|&k| k == key)?;
+        let id = key.id();
+        let base = Self::set(id) * MEMO_WAYS;
+        let ways = self.ids.get(base..base + MEMO_WAYS)?;
+        let way = ways.iter().position(|&k| k == id)?;
         Some(&self.slots[base + way])
     }
 
-    /// Needs the GIL (reference counts).
-    fn put(&mut self, key: Obj, json: &[u8], flags: u8) {
+    fn put(&mut self, py: Python<'_>, key: Obj, json: &[u8], flags: u8) {
         if !self.enabled || json.len() > MEMO_JSON {
             return;
         }
-        if self.keys.is_empty() {
+        if self.ids.is_empty() {
             let n = MEMO_SETS * MEMO_WAYS;
-            self.keys = vec![std::ptr::null_mut(); n];
+            self.ids = vec![0; n];
+            self.owners = (0..n).map(|_| None).collect();
             self.slots = vec![
                 Slot {
                     flags: 0,
@@ -127,11 +132,12 @@ impl KeyMemo {
             ];
             self.victim = vec![0; MEMO_SETS];
         }
-        let set = Self::set(key);
+        let id = key.id();
+        let set = Self::set(id);
         let base = set * MEMO_WAYS;
-        let way = match self.keys[base..base + MEMO_WAYS]
+        let way = match self.ids[base..base + MEMO_WAYS]
             .iter()
-            .position(|k| k.is_null())
+            .position(|&k| k == 0)
         {
             Some(free) => free,
             None => {
@@ -141,28 +147,12 @@ impl KeyMemo {
             }
         };
         let i = base + way;
-        unsafe {
-            ffi::Py_IncRef(key);
-            if !self.keys[i].is_null() {
-                ffi::Py_DecRef(self.keys[i]);
-            }
-        }
-        self.keys[i] = key;
+        self.ids[i] = id;
+        self.owners[i] = Some(key.bind(py).unbind());
         let slot = &mut self.slots[i];
         slot.flags = flags;
         slot.len = json.len() as u8;
         slot.json[..json.len()].copy_from_slice(json);
-    }
-}
-
-impl Drop for KeyMemo {
-    fn drop(&mut self) {
-        // The engine (or a call's fresh scratch) is dropped with the GIL held.
-        for &key in &self.keys {
-            if !key.is_null() {
-                unsafe { ffi::Py_DecRef(key) };
-            }
-        }
     }
 }
 
@@ -181,9 +171,10 @@ enum Kind {
 /// An open container: the Python side of it (what to iterate, where it stands) and the
 /// engine's [`Frame`] (the rules of its walk).
 struct Open {
-    /// Strong references: the container, and its iterator for `Kind::Iter`.
+    /// The container (kept alive by `_owner`), and its iterator for `Kind::Iter`.
     obj: Obj,
-    iter: Obj,
+    _owner: Py<PyAny>,
+    iter: Option<Py<PyIterator>>,
     kind: Kind,
     pos: ffi::Py_ssize_t,
     rules: Frame,
@@ -271,12 +262,6 @@ impl Drop for Walk<'_, '_> {
     fn drop(&mut self) {
         // Normally empty; after an error, release what the open frames hold.
         while let Some(frame) = self.stack.pop() {
-            unsafe {
-                ffi::Py_DecRef(frame.obj);
-                if !frame.iter.is_null() {
-                    ffi::Py_DecRef(frame.iter);
-                }
-            }
             let mut entries = frame.entries;
             entries.clear();
             self.s.pool.push(entries);
@@ -292,40 +277,6 @@ enum Next<'py> {
     /// Borrowed pointers, plus the owner when the iterator gave new references.
     Item(Obj, Option<Bound<'py, PyAny>>),
     Pair(Obj, Obj, Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>),
-}
-
-/// `None`, `bool`, exact `str`/`int`/`float`/`dict`/`list`/`tuple`: handling them runs
-/// no Python code.
-#[inline]
-fn is_exact_plain(v: Obj) -> bool {
-    unsafe {
-        v == ffi::Py_None()
-            || v == ffi::Py_True()
-            || v == ffi::Py_False()
-            || ffi::PyUnicode_CheckExact(v) != 0
-            || ffi::PyLong_CheckExact(v) != 0
-            || ffi::PyDict_CheckExact(v) != 0
-            || ffi::PyList_CheckExact(v) != 0
-            || ffi::PyFloat_CheckExact(v) != 0
-            || ffi::PyTuple_CheckExact(v) != 0
-    }
-}
-
-/// The UTF-8 buffer CPython keeps for a `str` (no copy for ASCII), or None (lone
-/// surrogates: the caller takes the slow path).
-#[inline]
-unsafe fn utf8<'x>(s: Obj) -> Option<&'x [u8]> {
-    let mut size: ffi::Py_ssize_t = 0;
-    let p = ffi::PyUnicode_AsUTF8AndSize(s, &mut size);
-    if p.is_null() {
-        ffi::PyErr_Clear();
-        return None;
-    }
-    Some(if size == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(p as *const u8, size as usize)
-    })
 }
 
 impl<'a, 'py> Walk<'a, 'py> {
@@ -358,6 +309,8 @@ impl<'a, 'py> Walk<'a, 'py> {
     pub fn finish(&self) -> PyResult<Bound<'py, PyString>> {
         let out = &self.out;
         debug_assert!(out.is_ascii());
+        // SAFETY: `out` is ASCII (the writer escapes everything else), `len` bytes of
+        // valid UTF-8 that CPython copies; the new reference is owned by the `Bound`.
         unsafe {
             let o = ffi::PyUnicode_FromStringAndSize(
                 out.as_ptr() as *const std::os::raw::c_char,
@@ -385,7 +338,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// borrowed exact `str` (no Python code runs here unless value patterns go to
     /// Python, and then a reference is taken) or an object the caller owns.
     fn string(&mut self, v: Obj, scan: bool) -> PyResult<()> {
-        let text = match unsafe { utf8(v) } {
+        let text = match v.utf8() {
             Some(t) => t,
             None => return self.string_slow(v, scan),
         };
@@ -397,8 +350,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         if text.len() > self.inner.core.window_len() {
             return self.string_slow(v, scan);
         }
-        let _keep = (scan && self.inner.host_patterns)
-            .then(|| unsafe { Bound::from_borrowed_ptr(self.py, v) });
+        let _keep = (scan && self.inner.host_patterns).then(|| v.bind(self.py));
         let core = &self.inner.core;
         if core
             .write_string(&mut self.out, text, false, scan, &mut self.host)
@@ -411,7 +363,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// Long texts (only the window is read) and texts with lone surrogates.
     fn string_slow(&mut self, v: Obj, scan: bool) -> PyResult<()> {
-        let s = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        let s = v.bind(self.py);
         if self.verbatim {
             let t = full_text(&s)?;
             write_str(&mut self.out, t.bytes());
@@ -442,46 +394,48 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     pub fn is_fragment(&self, v: &Bound<'py, PyAny>) -> PyResult<bool> {
-        let r = unsafe { ffi::PyObject_IsInstance(v.as_ptr(), self.inner.fragment_cls.as_ptr()) };
-        if r < 0 {
-            return Err(PyErr::fetch(self.py));
-        }
-        Ok(r == 1)
+        v.is_instance(self.inner.fragment_cls.bind(self.py))
     }
 
     fn is_mapping(&self, v: &Bound<'py, PyAny>) -> PyResult<bool> {
-        if unsafe { ffi::PyDict_CheckExact(v.as_ptr()) } != 0 {
+        if Borrowed::of(v).exact() == Exact::Dict {
             return Ok(true);
         }
-        let r = unsafe { ffi::PyObject_IsInstance(v.as_ptr(), self.inner.mapping_cls.as_ptr()) };
-        if r < 0 {
-            return Err(PyErr::fetch(self.py));
-        }
-        Ok(r == 1)
+        v.is_instance(self.inner.mapping_cls.bind(self.py))
     }
 
     // --- numbers ---------------------------------------------------------------------
 
     fn int_exact(&mut self, v: Obj) -> PyResult<()> {
         let mut overflow: std::os::raw::c_int = 0;
-        let x = unsafe { ffi::PyLong_AsLongLongAndOverflow(v, &mut overflow) };
+        // SAFETY: `v` is a live exact `int` (the caller's dispatch); the conversion runs
+        // no Python code and reports failure through the error indicator, read at once.
+        let (x, failed) = unsafe {
+            let x = ffi::PyLong_AsLongLongAndOverflow(v.ptr(), &mut overflow);
+            (x, x == -1 && !ffi::PyErr_Occurred().is_null())
+        };
+        if failed {
+            return Err(PyErr::fetch(self.py));
+        }
         if overflow == 0 {
-            if x == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
-                return Err(PyErr::fetch(self.py));
-            }
             write_i64(&mut self.out, x);
             return Ok(());
         }
         // Beyond 64 bits: `int.__repr__` (raises past the int-digits limit).
-        let r = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Repr(v))? };
+        let r = v.bind(self.py).repr()?.into_any();
         let t = full_text(&r)?;
         self.out.extend_from_slice(t.bytes());
         Ok(())
     }
 
     fn float(&mut self, v: Obj) -> PyResult<()> {
-        let x = unsafe { ffi::PyFloat_AsDouble(v) };
-        if x == -1.0 && unsafe { !ffi::PyErr_Occurred().is_null() } {
+        // SAFETY: `v` is a live `float` (or subclass: its stored value, as `float.__repr__`
+        // reads it); no Python code runs, failure is reported through the error indicator.
+        let (x, failed) = unsafe {
+            let x = ffi::PyFloat_AsDouble(v.ptr());
+            (x, x == -1.0 && !ffi::PyErr_Occurred().is_null())
+        };
+        if failed {
             return Err(PyErr::fetch(self.py));
         }
         let out = &mut self.out;
@@ -524,31 +478,26 @@ impl<'a, 'py> Walk<'a, 'py> {
         scan: bool,
         redact: bool,
     ) -> PyResult<Option<bool>> {
-        unsafe {
-            if v == ffi::Py_None() {
-                self.out.extend_from_slice(b"null");
-            } else if ffi::PyUnicode_CheckExact(v) != 0 {
-                self.string(v, scan)?;
-            } else if ffi::PyLong_CheckExact(v) != 0 {
-                self.int_exact(v)?;
-            } else if v == ffi::Py_True() {
-                self.out.extend_from_slice(b"true");
-            } else if v == ffi::Py_False() {
-                self.out.extend_from_slice(b"false");
-            } else if ffi::PyDict_CheckExact(v) != 0 {
+        match v.exact() {
+            Exact::None => self.out.extend_from_slice(b"null"),
+            Exact::Str => self.string(v, scan)?,
+            Exact::Int => self.int_exact(v)?,
+            Exact::True => self.out.extend_from_slice(b"true"),
+            Exact::False => self.out.extend_from_slice(b"false"),
+            Exact::Dict => {
                 let frame = Frame::mapping(self.limits, depth, scan, redact);
                 return Ok(Some(self.open(v, Kind::Dict, frame)));
-            } else if ffi::PyList_CheckExact(v) != 0 {
+            }
+            Exact::List => {
                 let frame = Frame::sequence(self.limits, depth, scan, redact);
                 return Ok(Some(self.open(v, Kind::List, frame)));
-            } else if ffi::PyFloat_CheckExact(v) != 0 {
-                self.float(v)?;
-            } else if ffi::PyTuple_CheckExact(v) != 0 {
+            }
+            Exact::Float => self.float(v)?,
+            Exact::Tuple => {
                 let frame = Frame::sequence(self.limits, depth, scan, redact);
                 return Ok(Some(self.open(v, Kind::Tuple, frame)));
-            } else {
-                return Ok(None);
             }
+            Exact::Other => return Ok(None),
         }
         Ok(Some(false))
     }
@@ -556,23 +505,24 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// Subclasses and the rare types (steps 3-12 of docs/engine.md), with a strong
     /// reference held throughout: Python code may run from here on.
     fn emit_other(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
-        let mut cur = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        let mut cur = v.bind(self.py);
         let mut enums_seen: Vec<usize> = Vec::new();
         loop {
-            let p = cur.as_ptr();
+            // `cur` is held: Python code may run while `p` is used.
+            let p = Borrowed::of(&cur);
             if let Some(opened) = self.emit_exact(p, depth, scan, redact)? {
                 return Ok(opened);
             }
-            unsafe {
-                if ffi::PyLong_Check(p) != 0 {
+            {
+                if p.is_int() {
                     let r = self.inner.int_repr.bind(self.py).call1((&cur,))?;
                     let t = full_text(&r)?;
                     self.out.extend_from_slice(t.bytes());
-                } else if ffi::PyFloat_Check(p) != 0 {
+                } else if p.is_float() {
                     self.float(p)?;
-                } else if ffi::PyUnicode_Check(p) != 0 {
+                } else if p.is_str() {
                     self.string(p, scan)?;
-                } else if ffi::PyBytes_Check(p) != 0 || ffi::PyByteArray_Check(p) != 0 {
+                } else if p.is_bytes_like() {
                     self.out.extend_from_slice(Q_REDACTED);
                 } else {
                     let r = self.inner.classify.bind(self.py).call1((&cur,))?;
@@ -581,15 +531,17 @@ impl<'a, 'py> Walk<'a, 'py> {
                     let payload = r.get_item(1)?;
                     match kind {
                         K_TEXT => {
-                            if ffi::PyUnicode_Check(payload.as_ptr()) == 0 {
+                            // `payload` is held for the call.
+                            let text = Borrowed::of(&payload);
+                            if !text.is_str() {
                                 return Err(pyo3::exceptions::PyTypeError::new_err(
                                     "classify: text kind needs a str",
                                 ));
                             }
-                            self.string(payload.as_ptr(), scan)?
+                            self.string(text, scan)?
                         }
                         K_ENUM => {
-                            let id = p as usize;
+                            let id = p.id();
                             if enums_seen.contains(&id) {
                                 self.out.extend_from_slice(Q_REDACTED);
                                 return Ok(false);
@@ -630,21 +582,24 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// Open a container (or write the cycle marker). Returns whether a frame was opened.
     /// Takes a strong reference to `obj` (and owns `iter`, if not null).
-    fn push_frame(&mut self, obj: Obj, iter: Obj, kind: Kind, rules: Frame) -> bool {
-        if !self.s.path.enter(obj as usize) {
+    fn push_frame(
+        &mut self,
+        obj: Obj,
+        iter: Option<Py<PyIterator>>,
+        kind: Kind,
+        rules: Frame,
+    ) -> bool {
+        if !self.s.path.enter(obj.id()) {
             self.out.extend_from_slice(Q_REDACTED);
-            if !iter.is_null() {
-                unsafe { ffi::Py_DecRef(iter) };
-            }
             return false;
         }
-        unsafe { ffi::Py_IncRef(obj) };
         let start = self.out.len();
         let suspicious = matches!(kind, Kind::Iter);
         self.out.push(if rules.is_map { b'{' } else { b'[' });
         let entries = self.s.pool.pop().unwrap_or_default();
         self.stack.push(Open {
             obj,
+            _owner: obj.bind(self.py).unbind(),
             iter,
             kind,
             pos: 0,
@@ -659,7 +614,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     #[inline]
     fn open(&mut self, obj: Obj, kind: Kind, rules: Frame) -> bool {
-        self.push_frame(obj, std::ptr::null_mut(), kind, rules)
+        self.push_frame(obj, None, kind, rules)
     }
 
     fn open_iter(
@@ -668,7 +623,12 @@ impl<'a, 'py> Walk<'a, 'py> {
         items: Bound<'py, PyIterator>,
         rules: Frame,
     ) -> bool {
-        self.push_frame(container.as_ptr(), items.into_ptr(), Kind::Iter, rules)
+        self.push_frame(
+            Borrowed::of(container),
+            Some(items.unbind()),
+            Kind::Iter,
+            rules,
+        )
     }
 
     // --- entry points ----------------------------------------------------------------
@@ -676,8 +636,8 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// The attribute walk: depth 0, cap max_attributes, top-level exemptions.
     fn attributes(&mut self, attrs: &Bound<'py, PyAny>) -> PyResult<()> {
         let frame = Frame::attributes(self.limits);
-        if unsafe { ffi::PyDict_CheckExact(attrs.as_ptr()) } != 0 {
-            self.open(attrs.as_ptr(), Kind::Dict, frame);
+        if Borrowed::of(attrs).exact() == Exact::Dict {
+            self.open(Borrowed::of(attrs), Kind::Dict, frame);
         } else {
             let items = attrs
                 .call_method0(pyo3::intern!(self.py, "items"))?
@@ -695,10 +655,10 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// `project(value)`: a top-level attribute value (depth 1), no key exemptions.
     pub fn project(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
-        if !is_exact_plain(value.as_ptr()) && self.is_fragment(value)? {
+        if !Borrowed::of(value).is_plain() && self.is_fragment(value)? {
             return self.fragment(value);
         }
-        self.value(value.as_ptr(), 1, true, true)
+        self.value(Borrowed::of(value), 1, true, true)
     }
 
     /// One envelope member (docs/engine.md, clarifications 1-2). `k`/`v` borrowed from
@@ -708,26 +668,21 @@ impl<'a, 'py> Walk<'a, 'py> {
             push_bytes(&mut self.out, self.sep.item);
         }
         // Python code may run below for anything but the plain types: own them first.
-        let key_plain = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
-        let _hold = (!key_plain || !is_exact_plain(v)).then(|| unsafe {
-            (
-                Bound::from_borrowed_ptr(self.py, k),
-                Bound::from_borrowed_ptr(self.py, v),
-            )
-        });
+        let key_plain = k.exact() == Exact::Str;
+        let _hold = (!key_plain || !v.is_plain()).then(|| (k.bind(self.py), v.bind(self.py)));
         let (flags, _) = self.key(k, false)?;
         push_bytes(&mut self.out, self.sep.kv);
         let member = member_key(flags).rule(|| {
-            let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+            let value = v.bind(self.py);
             self.is_mapping(&value)
         })?;
         match member {
             Member::Attributes => {
-                let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+                let value = v.bind(self.py);
                 self.attributes(&value)
             }
             // A `body` string: the string rule, no depth check.
-            Member::Scrubbed if unsafe { ffi::PyUnicode_Check(v) } != 0 => self.string(v, true),
+            Member::Scrubbed if v.is_str() => self.string(v, true),
             Member::Scrubbed => self.value(v, 1, true, true),
             Member::Verbatim => self.verbatim_member(v),
         }
@@ -736,11 +691,11 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// Our own members: no limits, no scrubbing; cycles and markers kept. Timestamps,
     /// severity and event name first, without setting up a walk.
     fn verbatim_member(&mut self, v: Obj) -> PyResult<()> {
-        if unsafe { ffi::PyLong_CheckExact(v) } != 0 {
+        if v.exact() == Exact::Int {
             return self.int_exact(v);
         }
-        if unsafe { ffi::PyUnicode_CheckExact(v) } != 0 {
-            if let Some(text) = unsafe { utf8(v) } {
+        if v.exact() == Exact::Str {
+            if let Some(text) = v.utf8() {
                 write_str(&mut self.out, text);
                 return Ok(());
             }
@@ -760,7 +715,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// or not an exact `str`). `k` must be owned by the caller unless an exact `str`.
     #[inline(always)]
     fn key(&mut self, k: Obj, truncate: bool) -> PyResult<(u8, bool)> {
-        let exact = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
+        let exact = k.exact() == Exact::Str;
         if exact {
             if let Some(slot) = self.s.keys.get(k) {
                 push_bytes(&mut self.out, &slot.json[..slot.len as usize]);
@@ -772,13 +727,13 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     #[inline(never)]
     fn key_slow(&mut self, k: Obj, exact: bool, truncate: bool) -> PyResult<(u8, bool)> {
-        let is_str = exact || unsafe { ffi::PyUnicode_Check(k) } != 0;
+        let is_str = exact || k.is_str();
         let owner;
         let text: Text<'py> = if is_str {
-            owner = unsafe { Bound::from_borrowed_ptr(self.py, k) };
+            owner = k.bind(self.py);
             full_text(&owner)?
         } else {
-            let s = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Str(k))? };
+            let s = k.bind(self.py).str()?.into_any();
             let t = full_text(&s)?;
             Text::owned(s, t)
         };
@@ -794,7 +749,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         // Memoise short exact keys that no limit cuts (the same output in every mode).
         if exact && kb.len() <= self.inner.core.limits.max_string_length {
             let json = &self.out[ks..];
-            self.s.keys.put(k, json, flags);
+            self.s.keys.put(self.py, k, json, flags);
         }
         Ok((flags, cut || !exact))
     }
@@ -805,28 +760,20 @@ impl<'a, 'py> Walk<'a, 'py> {
     fn next(&mut self) -> PyResult<Next<'py>> {
         let py = self.py;
         let frame = self.stack.last_mut().expect("open frame");
-        unsafe {
-            match frame.kind {
-                // Walked by `dict_entries` / `seq_items`.
-                Kind::Dict | Kind::List | Kind::Tuple => unreachable!("exact containers"),
-                Kind::Iter => {
-                    let is_map = frame.rules.is_map;
-                    let item = ffi::PyIter_Next(frame.iter);
-                    if item.is_null() {
-                        if !ffi::PyErr_Occurred().is_null() {
-                            return Err(PyErr::fetch(py));
-                        }
-                        return Ok(Next::End);
-                    }
-                    let item = Bound::from_owned_ptr(py, item);
-                    if is_map {
-                        let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
-                        Ok(Next::Pair(k.as_ptr(), v.as_ptr(), Some((k, v))))
-                    } else {
-                        Ok(Next::Item(item.as_ptr(), Some(item)))
-                    }
-                }
-            }
+        // Walked by `dict_entries` / `seq_items`.
+        debug_assert!(matches!(frame.kind, Kind::Iter), "exact containers");
+        let is_map = frame.rules.is_map;
+        let mut iter = frame.iter.as_ref().expect("an iterator").bind(py).clone();
+        let item = match iter.next() {
+            None => return Ok(Next::End),
+            Some(item) => item?,
+        };
+        // The items are new references, held in `Next` while they are used.
+        if is_map {
+            let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
+            Ok(Next::Pair(Borrowed::of(&k), Borrowed::of(&v), Some((k, v))))
+        } else {
+            Ok(Next::Item(Borrowed::of(&item), Some(item)))
         }
     }
 
@@ -862,12 +809,6 @@ impl<'a, 'py> Walk<'a, 'py> {
     fn close(&mut self) {
         let mut frame = self.stack.pop().expect("open frame");
         self.s.path.leave();
-        unsafe {
-            ffi::Py_DecRef(frame.obj);
-            if !frame.iter.is_null() {
-                ffi::Py_DecRef(frame.iter);
-            }
-        }
         let out = &mut self.out;
         if frame.rules.is_map {
             if frame.suspicious {
@@ -927,14 +868,9 @@ impl<'a, 'py> Walk<'a, 'py> {
             self.overflow_key();
             return Ok(false);
         };
-        if hold.is_none() && unsafe { ffi::PyUnicode_CheckExact(k) } == 0 {
+        if hold.is_none() && k.exact() != Exact::Str {
             // `str(key)` runs Python code: own both before it.
-            hold = Some(unsafe {
-                (
-                    Bound::from_borrowed_ptr(self.py, k),
-                    Bound::from_borrowed_ptr(self.py, v),
-                )
-            });
+            hold = Some((k.bind(self.py), v.bind(self.py)));
         }
         self.map_entry(fi, k, v, first)?;
         drop(hold);
@@ -948,24 +884,17 @@ impl<'a, 'py> Walk<'a, 'py> {
         let obj = self.stack[fi].obj;
         loop {
             let f = &mut self.stack[fi];
-            let mut k: Obj = std::ptr::null_mut();
-            let mut v: Obj = std::ptr::null_mut();
-            if unsafe { ffi::PyDict_Next(obj, &mut f.pos, &mut k, &mut v) } == 0 {
+            let Some((k, v)) = obj.dict_next(&mut f.pos) else {
                 self.close();
                 return Ok(());
-            }
+            };
             let Some(first) = f.rules.advance() else {
                 self.overflow_key();
                 self.close();
                 return Ok(());
             };
             // `str(key)` runs Python code: own both before it.
-            let hold = (unsafe { ffi::PyUnicode_CheckExact(k) } == 0).then(|| unsafe {
-                (
-                    Bound::from_borrowed_ptr(self.py, k),
-                    Bound::from_borrowed_ptr(self.py, v),
-                )
-            });
+            let hold = (k.exact() != Exact::Str).then(|| (k.bind(self.py), v.bind(self.py)));
             let opened = self.map_entry(fi, k, v, first)?;
             drop(hold);
             if opened {
@@ -985,25 +914,9 @@ impl<'a, 'py> Walk<'a, 'py> {
         let sep = self.sep;
         loop {
             let f = &mut self.stack[fi];
-            let item = unsafe {
-                let len = if is_list {
-                    ffi::PyList_Size(obj)
-                } else {
-                    ffi::PyTuple_Size(obj)
-                };
-                if f.pos >= len {
-                    self.close();
-                    return Ok(());
-                }
-                let item = if is_list {
-                    ffi::PyList_GetItem(obj, f.pos)
-                } else {
-                    ffi::PyTuple_GetItem(obj, f.pos)
-                };
-                if item.is_null() {
-                    return Err(PyErr::fetch(self.py));
-                }
-                item
+            let Some(item) = obj.seq_item(f.pos, is_list) else {
+                self.close();
+                return Ok(());
             };
             f.pos += 1;
             let Some(first) = f.rules.advance() else {
@@ -1054,13 +967,13 @@ impl<'a, 'py> Walk<'a, 'py> {
             }
             EntryRule::Project { depth, scan } => (depth, scan),
         };
-        if rules.top && !is_exact_plain(v) {
-            let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        if rules.top && !v.is_plain() {
+            let value = v.bind(self.py);
             if self.is_fragment(&value)? {
                 self.fragment(&value)?;
                 return Ok(false);
             }
-            return self.emit(value.as_ptr(), depth, scan, rules.redact);
+            return self.emit(Borrowed::of(&value), depth, scan, rules.redact);
         }
         self.emit(v, depth, scan, rules.redact)
     }
