@@ -15,9 +15,10 @@ ensure_venv() {
 }
 
 build_native() {
-    # maturin develop: editable install of python/ plus the release-built extension.
+    # maturin develop: editable install of python/ plus the release-built extension,
+    # with the test hooks (`_panic_for_tests`); release builds never enable them.
     VIRTUAL_ENV="$PWD/$VENV" PATH="$PWD/$VENV/bin:$PATH" \
-        "$VENV/bin/maturin" develop --release --quiet
+        "$VENV/bin/maturin" develop --release --quiet --features test-hooks
 }
 
 ensure_release_tools() {

@@ -15,8 +15,8 @@ bash scripts/ensure_services.sh
 step "cargo test (pure-Rust engine core)"
 cargo test -q -p sec-audit-engine
 
-step "cargo clippy -D warnings"
-cargo clippy -q --workspace --all-targets -- -D warnings
+step "cargo clippy -D warnings (all features: the test hooks too)"
+cargo clippy -q --workspace --all-targets --all-features -- -D warnings
 
 step "build the native extension (release)"
 build_native

@@ -5,9 +5,12 @@ from re import Pattern
 from typing import Any, final
 
 # PyO3 sets __all__ on the module to everything added to it (mypy.stubtest checks it).
-__all__ = ["Engine", "__version__", "_panic_for_tests"]
+__all__ = ["KEY_EXEMPT", "VALUE_EXEMPT", "Engine", "__version__"]
 
 __version__: str
+# The walk's exemption tables (rust/sec-audit-engine/src/projection.rs).
+KEY_EXEMPT: frozenset[str]
+VALUE_EXEMPT: frozenset[str]
 
 @final
 class Engine:
@@ -35,4 +38,5 @@ class Engine:
     def demoted_patterns(self) -> list[tuple[int, str]]: ...
     def body_needs_fallback(self, data: bytes) -> bool: ...
 
-def _panic_for_tests() -> None: ...
+# `_panic_for_tests()` exists only in the test build (cargo feature `test-hooks`); it is
+# set outside `__all__`, so it is not part of this stub.

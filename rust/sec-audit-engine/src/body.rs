@@ -8,11 +8,14 @@
 //! output key collision (truncated keys, `_truncated`), a lone surrogate escape, an
 //! integer with very many digits.
 
-use crate::json_writer::{write_float, write_str};
+use crate::json_writer::write_float;
 use crate::patterns::{HostError, HostPatterns};
-use crate::projection::Entry;
+use crate::projection::{
+    key_flags, past_depth, write_item_overflow, write_overflow_entry, Entry, EntryRule, Frame,
+    DEFAULT_SEPARATORS, Q_TRUNCATED,
+};
 use crate::strings::cp_offset;
-use crate::{Engine, MAX_BODY_NESTING, REDACTED, TRUNCATED, TRUNCATED_KEY};
+use crate::{Engine, MAX_BODY_NESTING, TRUNCATED_KEY};
 use memchr::memchr2;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -172,8 +175,9 @@ struct MemoSlot {
     /// `arena[key.0..key.1]` the key, `arena[key.1..out]` its quoted output key.
     key: (u32, u32),
     out: u32,
-    /// bit 0: in use, bit 1: sensitive, bit 2: cut
+    /// bit 0: in use, bit 1: cut; `key` its [`key_flags`]
     flags: u8,
+    key_flags: u8,
 }
 
 /// Key decisions within one body (keys repeat in every object of a list): the output
@@ -191,18 +195,18 @@ impl KeyMemo {
         }
     }
 
-    /// Write the output key of `key` (hash `h`); returns (sensitive, cut).
+    /// Write the output key of `key` (hash `h`); returns ([`key_flags`], cut).
     #[inline]
-    fn write(&mut self, eng: &Engine, out: &mut Vec<u8>, key: &[u8], h: u64) -> (bool, bool) {
+    fn write(&mut self, eng: &Engine, out: &mut Vec<u8>, key: &[u8], h: u64) -> (u8, bool) {
         let slot = &mut self.slots[(h as usize) & (MEMO_SLOTS - 1)];
         if slot.flags & 1 != 0
             && slot.hash == h
             && &self.arena[slot.key.0 as usize..slot.key.1 as usize] == key
         {
             out.extend_from_slice(&self.arena[slot.key.1 as usize..slot.out as usize]);
-            return (slot.flags & 2 != 0, slot.flags & 4 != 0);
+            return (slot.key_flags, slot.flags & 2 != 0);
         }
-        let sensitive = eng.keys.is_sensitive(key);
+        let flags = key_flags(&eng.keys, key);
         let ks = out.len();
         let cut = eng.write_key(out, key);
         if self.arena.len() + key.len() + (out.len() - ks) <= MEMO_ARENA {
@@ -214,10 +218,11 @@ impl KeyMemo {
                 hash: h,
                 key: (a, b),
                 out: self.arena.len() as u32,
-                flags: 1 | (sensitive as u8) << 1 | (cut as u8) << 2,
+                flags: 1 | (cut as u8) << 1,
+                key_flags: flags,
             };
         }
-        (sensitive, cut)
+        (flags, cut)
     }
 }
 
@@ -227,8 +232,9 @@ impl KeyMemo {
 fn scan_string(s: &[u8], mut i: usize, high: &mut bool) -> usize {
     #[cfg(target_arch = "x86_64")]
     {
-        // SSE2 is part of x86_64.
         use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64 (always available); every 16-byte unaligned
+        // load reads `s[i..i + 16]`, inside the slice by the loop condition.
         unsafe {
             let quote = _mm_set1_epi8(b'"' as i8);
             let backslash = _mm_set1_epi8(b'\\' as i8);
@@ -653,17 +659,10 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         Ok(())
     }
 
-    #[inline]
-    fn truncated_marker(&mut self) {
-        self.out.push(b'"');
-        self.out.extend_from_slice(TRUNCATED.as_bytes());
-        self.out.push(b'"');
-    }
-
-    /// Project one value at depth `d` (docs/engine.md, *Projection of one value*).
+    /// Project one value at depth `d` (projection.py `_emit`: the depth rule first).
     fn value(&mut self, d: usize) -> R<()> {
-        if d >= self.eng.limits.max_depth {
-            self.truncated_marker();
+        if past_depth(&self.eng.limits, d) {
+            self.out.extend_from_slice(Q_TRUNCATED);
             return self.skip_value();
         }
         match self.peek() {
@@ -683,14 +682,14 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
             Some(b'{') => {
                 self.i += 1;
                 self.enter()?;
-                self.object(d, false)?;
+                self.object(Frame::mapping(&self.eng.limits, d, true, true), false)?;
                 self.depth -= 1;
                 Ok(())
             }
             Some(b'[') => {
                 self.i += 1;
                 self.enter()?;
-                self.array(d)?;
+                self.array(Frame::sequence(&self.eng.limits, d, true, true))?;
                 self.depth -= 1;
                 Ok(())
             }
@@ -698,7 +697,8 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         }
     }
 
-    fn array(&mut self, d: usize) -> R<()> {
+    /// An array (`_seq_step`): items up to the cap, the rest only validated.
+    fn array(&mut self, mut frame: Frame) -> R<()> {
         self.out.push(b'[');
         self.ws();
         if self.peek() == Some(b']') {
@@ -706,22 +706,25 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
             self.out.push(b']');
             return Ok(());
         }
-        let cap = self.eng.limits.max_sequence_length;
-        let mut n = 0usize;
+        let mut open = true;
         loop {
-            if n < cap {
-                if n > 0 {
-                    self.out.extend_from_slice(b", ");
+            if open {
+                match frame.advance() {
+                    Some(first) => {
+                        if !first {
+                            self.out.extend_from_slice(DEFAULT_SEPARATORS.item);
+                        }
+                        self.value(frame.item_depth())?;
+                    }
+                    None => {
+                        write_item_overflow(&mut self.out, DEFAULT_SEPARATORS);
+                        open = false;
+                        self.skip_value()?;
+                    }
                 }
-                self.value(d + 1)?;
             } else {
-                if n == cap {
-                    self.out.extend_from_slice(b", ");
-                    self.truncated_marker();
-                }
                 self.skip_value()?;
             }
-            n += 1;
             if self.after_member(b']')? {
                 break;
             }
@@ -786,9 +789,10 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
             .any(|e| &self.out[e.key_start..e.key_end] == key)
     }
 
-    /// An object at depth `d` (d < max_depth); `self.i` is past `{`. Returns the number
-    /// of entries kept (after the body allowlist when `top`).
-    fn object(&mut self, d: usize, top: bool) -> R<usize> {
+    /// An object (`_map_step`), `self.i` past `{`: entries up to the cap, then the
+    /// overflow entry, the rest only validated. Returns the number of entries kept
+    /// (after the body allowlist when `top`: the body's own object).
+    fn object(&mut self, mut frame: Frame, top: bool) -> R<usize> {
         let lv = self.nest;
         self.nest += 1;
         if self.levels.len() <= lv {
@@ -796,12 +800,10 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         }
         self.levels[lv].clear();
         let eng = self.eng;
-        let cap = eng.limits.max_mapping_entries;
         let filter = top && !eng.body_field_allowlist.is_empty();
         self.out.push(b'{');
         self.ws();
-        let mut kept = 0usize;
-        let mut stopped = false;
+        let mut open = true;
         if self.peek() == Some(b'}') {
             self.i += 1;
         } else {
@@ -813,7 +815,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                 let st = self.string(true)?;
                 let h = self.note_key(lv, st)?;
                 self.colon()?;
-                let skip = stopped
+                let skip = !open
                     || (filter
                         && !eng
                             .body_field_allowlist
@@ -821,44 +823,29 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                             .any(|k| k.as_slice() == self.text(st)));
                 if skip {
                     self.skip_value()?;
-                } else if kept == cap {
-                    // `_truncated` is set, the rest is never visited.
-                    if kept > 0 {
-                        self.out.extend_from_slice(b", ");
-                    }
-                    let ks = self.out.len();
-                    write_str(&mut self.out, TRUNCATED_KEY.as_bytes());
-                    let ke = self.out.len();
-                    if self.out_key_collides(lv, ks, ke) {
-                        return Err(Stop::Fallback);
-                    }
-                    self.out.extend_from_slice(b": ");
-                    self.truncated_marker();
-                    stopped = true;
-                    kept += 1;
-                    self.skip_value()?;
-                } else {
-                    if kept > 0 {
-                        self.out.extend_from_slice(b", ");
+                } else if let Some(first) = frame.advance() {
+                    if !first {
+                        self.out.extend_from_slice(DEFAULT_SEPARATORS.item);
                     }
                     let ks = self.out.len();
                     let key_text: &[u8] = match st {
                         Str::Src(a, b) => &self.s[a..b],
                         Str::Scratch => &self.scratch,
                     };
-                    let (sensitive, cut) = self.keys.write(eng, &mut self.out, key_text, h);
+                    let (flags, cut) = self.keys.write(eng, &mut self.out, key_text, h);
                     let ke = self.out.len();
                     if (cut || key_text == TRUNCATED_KEY.as_bytes())
                         && self.out_key_collides(lv, ks, ke)
                     {
                         return Err(Stop::Fallback);
                     }
-                    self.out.extend_from_slice(b": ");
-                    if sensitive {
-                        self.redacted_marker(d + 1);
-                        self.skip_value()?;
-                    } else {
-                        self.value(d + 1)?;
+                    self.out.extend_from_slice(DEFAULT_SEPARATORS.kv);
+                    match frame.entry_rule(&eng.limits, flags) {
+                        EntryRule::Marker(marker) => {
+                            self.out.extend_from_slice(marker);
+                            self.skip_value()?;
+                        }
+                        EntryRule::Project { depth, .. } => self.value(depth)?,
                     }
                     let ve = self.out.len();
                     self.levels[lv].entries.push(Entry {
@@ -866,7 +853,15 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                         key_end: ke,
                         val_end: ve,
                     });
-                    kept += 1;
+                } else {
+                    // `_truncated` is set, the rest is never visited.
+                    let e =
+                        write_overflow_entry(&mut self.out, DEFAULT_SEPARATORS, frame.index == 0);
+                    if self.out_key_collides(lv, e.key_start, e.key_end) {
+                        return Err(Stop::Fallback);
+                    }
+                    open = false;
+                    self.skip_value()?;
                 }
                 if self.after_member(b'}')? {
                     break;
@@ -875,18 +870,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         }
         self.out.push(b'}');
         self.nest -= 1;
-        Ok(kept)
-    }
-
-    /// The key-redaction marker, projected at depth `d`.
-    fn redacted_marker(&mut self, d: usize) {
-        if d >= self.eng.limits.max_depth {
-            self.truncated_marker();
-        } else {
-            self.out.push(b'"');
-            self.out.extend_from_slice(REDACTED.as_bytes());
-            self.out.push(b'"');
-        }
+        Ok(frame.index + usize::from(!open))
     }
 }
 
@@ -932,7 +916,7 @@ impl Engine {
             if p.peek() == Some(b'{') {
                 p.i += 1;
                 p.enter()?;
-                let kept = p.object(1, true)?;
+                let kept = p.object(Frame::mapping(&self.limits, 1, true, true), true)?;
                 p.ws();
                 if p.i != p.s.len() {
                     return Err(Stop::Invalid);
@@ -940,8 +924,8 @@ impl Engine {
                 if kept == 0 {
                     return Ok(BodyOutcome::Empty);
                 }
-                if 1 >= self.limits.max_depth {
-                    return Ok(BodyOutcome::Ok(format!("\"{TRUNCATED}\"").into_bytes()));
+                if past_depth(&self.limits, 1) {
+                    return Ok(BodyOutcome::Ok(Q_TRUNCATED.to_vec()));
                 }
                 Ok(BodyOutcome::Ok(std::mem::take(&mut p.out)))
             } else {

@@ -37,6 +37,17 @@ pub struct Limits {
     pub max_attributes: usize,
 }
 
+impl Limits {
+    /// No limits at all: the envelope's own members (docs/engine.md, clarification 1).
+    pub const UNBOUNDED: Limits = Limits {
+        max_depth: usize::MAX,
+        max_mapping_entries: usize::MAX,
+        max_sequence_length: usize::MAX,
+        max_string_length: usize::MAX,
+        max_attributes: usize::MAX,
+    };
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {

@@ -6,15 +6,18 @@
 //! the boundary: it becomes `RuntimeError("sec_audit native engine panic: ...")`.
 
 mod host;
+mod obj;
 mod render;
 mod text;
 
 use host::DetachedHost;
+use obj::Borrowed;
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyString, PyTuple};
+use pyo3::types::{PyBytes, PyDict, PyFrozenSet, PyString, PyTuple};
 use render::{with_scratch, Scratch, Walk};
 use sec_audit_engine::body::BodyOutcome;
+use sec_audit_engine::projection::{KEY_EXEMPT, VALUE_EXEMPT};
 use sec_audit_engine::{EngineSpec, Limits, ScrubMode};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -152,19 +155,11 @@ impl Engine {
                 let mut w = Walk::new(py, &self.inner, scratch, compact);
                 w.push(b'{');
                 if envelope.is_exact_instance_of::<PyDict>() {
+                    let env = Borrowed::of(envelope);
                     let mut pos: pyo3::ffi::Py_ssize_t = 0;
                     let mut first = true;
-                    loop {
-                        let mut k: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-                        let mut v: *mut pyo3::ffi::PyObject = std::ptr::null_mut();
-                        // SAFETY: borrowed references; `member` owns them before any
-                        // Python code can run.
-                        if unsafe {
-                            pyo3::ffi::PyDict_Next(envelope.as_ptr(), &mut pos, &mut k, &mut v)
-                        } == 0
-                        {
-                            break;
-                        }
+                    // Borrowed entries; `member` binds them before any Python code runs.
+                    while let Some((k, v)) = env.dict_next(&mut pos) {
                         w.member(k, v, first)?;
                         first = false;
                     }
@@ -173,7 +168,7 @@ impl Engine {
                     for (index, item) in items.try_iter()?.enumerate() {
                         let (key, value): (Bound<'py, PyAny>, Bound<'py, PyAny>) =
                             item?.extract()?;
-                        w.member(key.as_ptr(), value.as_ptr(), index == 0)?;
+                        w.member(Borrowed::of(&key), Borrowed::of(&value), index == 0)?;
                     }
                 }
                 w.push(b'}');
@@ -276,7 +271,10 @@ impl Engine {
     }
 }
 
-/// Test hook: a Rust panic inside the same boundary guard `render` uses.
+/// Test hook (feature `test-hooks`, the test build only): a Rust panic inside the same
+/// boundary guard `render` uses. Set as a plain attribute, outside `__all__`, so the
+/// stub and stubtest are the same for the test and the release build.
+#[cfg(feature = "test-hooks")]
 #[pyfunction]
 fn _panic_for_tests() -> PyResult<()> {
     guarded(|| -> PyResult<()> { panic!("forced by _panic_for_tests") })
@@ -286,6 +284,11 @@ fn _panic_for_tests() -> PyResult<()> {
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<Engine>()?;
-    m.add_function(wrap_pyfunction!(_panic_for_tests, m)?)?;
+    // The exemption tables the walk uses (defined once, in the engine crate), for the
+    // test that they equal the reference's `KEY_EXEMPT` / `VALUE_EXEMPT`.
+    m.add("KEY_EXEMPT", PyFrozenSet::new(m.py(), KEY_EXEMPT)?)?;
+    m.add("VALUE_EXEMPT", PyFrozenSet::new(m.py(), VALUE_EXEMPT)?)?;
+    #[cfg(feature = "test-hooks")]
+    m.setattr("_panic_for_tests", wrap_pyfunction!(_panic_for_tests, m)?)?;
     Ok(())
 }

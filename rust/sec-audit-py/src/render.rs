@@ -24,44 +24,16 @@ use sec_audit_engine::json_writer::{
     compact_separators, push_bytes, write_float, write_i64, write_str,
 };
 use sec_audit_engine::projection::{
-    dedupe_entries, Entry, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
+    dedupe_entries, key_flags, past_depth, write_item_overflow, write_overflow_entry, Entry,
+    EntryRule, Frame, Member, MemberKey, Path, Separators, COMPACT_SEPARATORS, DEFAULT_SEPARATORS,
+    Q_REDACTED, Q_TRUNCATED,
 };
-use sec_audit_engine::{Limits, REDACTED, TRUNCATED, TRUNCATED_KEY};
-use std::collections::HashSet;
+use sec_audit_engine::Limits;
 use std::sync::TryLockError;
 
-type Obj = *mut ffi::PyObject;
+use crate::obj::{Borrowed, Exact};
 
-const Q_REDACTED: &[u8] = b"\"[REDACTED]\"";
-const Q_TRUNCATED: &[u8] = b"\"[TRUNCATED]\"";
-
-/// The limits while writing the envelope's own members: none (clarification 1).
-const UNBOUNDED: Limits = Limits {
-    max_depth: usize::MAX,
-    max_mapping_entries: usize::MAX,
-    max_sequence_length: usize::MAX,
-    max_string_length: usize::MAX,
-    max_attributes: usize::MAX,
-};
-
-const KEY_EXEMPT: &[&[u8]] = &[
-    b"event_type",
-    b"schema_version",
-    b"request_id",
-    b"session.id",
-    b"source.address",
-    b"url.full",
-    b"url.path",
-    b"http.request.method",
-    b"action.method",
-];
-const VALUE_EXEMPT: &[&[u8]] = &[
-    b"event_type",
-    b"schema_version",
-    b"request_id",
-    b"session.id",
-    b"source.address",
-];
+type Obj = Borrowed;
 
 // Kinds returned by the Python `classify` helper for the rare types.
 const K_TEXT: i64 = 0;
@@ -70,32 +42,26 @@ const K_MAPPING: i64 = 2;
 const K_MARKER: i64 = 3;
 const K_SEQUENCE: i64 = 4;
 
-// Key decisions (the key text decides all of them).
-const F_SENSITIVE: u8 = 1;
-const F_KEY_EXEMPT: u8 = 2;
-const F_VALUE_EXEMPT: u8 = 4;
-/// A `str` key (or subclass) whose text is `attributes` / `body` (envelope level).
-const F_ATTRIBUTES: u8 = 8;
-const F_BODY: u8 = 16;
+// The key memo keeps, beside the engine's `key_flags`, the key's [`MemberKey`].
+const M_ATTRIBUTES: u8 = 1 << 6;
+const M_BODY: u8 = 1 << 7;
 
-fn key_flags(inner: &Inner, text: &[u8], is_str: bool) -> u8 {
-    let mut f = 0;
-    if inner.core.keys.is_sensitive(text) {
-        f |= F_SENSITIVE;
+fn member_bits(m: MemberKey) -> u8 {
+    match m {
+        MemberKey::Attributes => M_ATTRIBUTES,
+        MemberKey::Body => M_BODY,
+        MemberKey::Own => 0,
     }
-    if KEY_EXEMPT.contains(&text) {
-        f |= F_KEY_EXEMPT;
+}
+
+fn member_key(flags: u8) -> MemberKey {
+    if flags & M_ATTRIBUTES != 0 {
+        MemberKey::Attributes
+    } else if flags & M_BODY != 0 {
+        MemberKey::Body
+    } else {
+        MemberKey::Own
     }
-    if VALUE_EXEMPT.contains(&text) {
-        f |= F_VALUE_EXEMPT;
-    }
-    if is_str && text == b"attributes" {
-        f |= F_ATTRIBUTES;
-    }
-    if is_str && text == b"body" {
-        f |= F_BODY;
-    }
-    f
 }
 
 // --- the key memo ------------------------------------------------------------------------
@@ -122,9 +88,11 @@ struct Slot {
 pub struct KeyMemo {
     /// Off for the fresh scratch of a concurrent call (nothing would reuse it).
     enabled: bool,
-    /// Strong references (so an address cannot be reused by another object), or null;
-    /// `keys[set * MEMO_WAYS + way]` goes with `slots[...]`.
-    keys: Vec<Obj>,
+    /// Identities of the memoised keys (0: free); `ids[set * MEMO_WAYS + way]` goes
+    /// with `slots[...]` and `owners[...]`.
+    ids: Vec<usize>,
+    /// Strong references to them, so an address cannot be reused by another object.
+    owners: Vec<Option<Py<PyAny>>>,
     slots: Vec<Slot>,
     /// Next way to evict, per set.
     victim: Vec<u8>,
@@ -132,27 +100,28 @@ pub struct KeyMemo {
 
 impl KeyMemo {
     #[inline]
-    fn set(key: Obj) -> usize {
-        let addr = key as usize as u64;
+    fn set(id: usize) -> usize {
+        let addr = id as u64;
         ((addr >> 4).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32) as usize & (MEMO_SETS - 1)
     }
 
     #[inline]
     fn get(&self, key: Obj) -> Option<&Slot> {
-        let base = Self::set(key) * MEMO_WAYS;
-        let ways = self.keys.get(base..base + MEMO_WAYS)?;
-        let way = ways.iter().position(|&k| k == key)?;
+        let id = key.id();
+        let base = Self::set(id) * MEMO_WAYS;
+        let ways = self.ids.get(base..base + MEMO_WAYS)?;
+        let way = ways.iter().position(|&k| k == id)?;
         Some(&self.slots[base + way])
     }
 
-    /// Needs the GIL (reference counts).
-    fn put(&mut self, key: Obj, json: &[u8], flags: u8) {
+    fn put(&mut self, py: Python<'_>, key: Obj, json: &[u8], flags: u8) {
         if !self.enabled || json.len() > MEMO_JSON {
             return;
         }
-        if self.keys.is_empty() {
+        if self.ids.is_empty() {
             let n = MEMO_SETS * MEMO_WAYS;
-            self.keys = vec![std::ptr::null_mut(); n];
+            self.ids = vec![0; n];
+            self.owners = (0..n).map(|_| None).collect();
             self.slots = vec![
                 Slot {
                     flags: 0,
@@ -163,11 +132,12 @@ impl KeyMemo {
             ];
             self.victim = vec![0; MEMO_SETS];
         }
-        let set = Self::set(key);
+        let id = key.id();
+        let set = Self::set(id);
         let base = set * MEMO_WAYS;
-        let way = match self.keys[base..base + MEMO_WAYS]
+        let way = match self.ids[base..base + MEMO_WAYS]
             .iter()
-            .position(|k| k.is_null())
+            .position(|&k| k == 0)
         {
             Some(free) => free,
             None => {
@@ -177,28 +147,12 @@ impl KeyMemo {
             }
         };
         let i = base + way;
-        unsafe {
-            ffi::Py_IncRef(key);
-            if !self.keys[i].is_null() {
-                ffi::Py_DecRef(self.keys[i]);
-            }
-        }
-        self.keys[i] = key;
+        self.ids[i] = id;
+        self.owners[i] = Some(key.bind(py).unbind());
         let slot = &mut self.slots[i];
         slot.flags = flags;
         slot.len = json.len() as u8;
         slot.json[..json.len()].copy_from_slice(json);
-    }
-}
-
-impl Drop for KeyMemo {
-    fn drop(&mut self) {
-        // The engine (or a call's fresh scratch) is dropped with the GIL held.
-        for &key in &self.keys {
-            if !key.is_null() {
-                unsafe { ffi::Py_DecRef(key) };
-            }
-        }
     }
 }
 
@@ -214,19 +168,16 @@ enum Kind {
     Iter,
 }
 
-struct Frame {
-    /// Strong references: the container, and its iterator for `Kind::Iter`.
+/// An open container: the Python side of it (what to iterate, where it stands) and the
+/// engine's [`Frame`] (the rules of its walk).
+struct Open {
+    /// The container (kept alive by `_owner`), and its iterator for `Kind::Iter`.
     obj: Obj,
-    iter: Obj,
+    _owner: Py<PyAny>,
+    iter: Option<Py<PyIterator>>,
     kind: Kind,
     pos: ffi::Py_ssize_t,
-    is_map: bool,
-    cap: usize,
-    depth: usize,
-    scan: bool,
-    redact: bool,
-    top: bool,
-    index: usize,
+    rules: Frame,
     start: usize,
     entries: Vec<Entry>,
     suspicious: bool,
@@ -234,13 +185,13 @@ struct Frame {
 }
 
 /// What one call needs and the next can reuse: output buffer, frame stack, entry lists,
-/// the deep part of the cycle path, and the key memo.
+/// the cycle path, and the key memo.
 #[derive(Default)]
 pub struct Scratch {
     out: Vec<u8>,
-    stack: Vec<Frame>,
+    stack: Vec<Open>,
     pool: Vec<Vec<Entry>>,
-    deep: HashSet<usize>,
+    path: Path,
     keys: KeyMemo,
 }
 
@@ -285,15 +236,9 @@ pub fn with_scratch<R>(inner: &Inner, f: impl FnOnce(&mut Scratch) -> R) -> R {
         guard.pool.truncate(KEEP_FRAMES);
         guard.pool.shrink_to_fit();
     }
-    if guard.deep.capacity() > KEEP_FRAMES {
-        guard.deep = HashSet::new();
-    }
+    guard.path.shrink(KEEP_FRAMES);
     r
 }
-
-/// One path of the cycle check: containers past this depth also go into a set, so
-/// 100,000 open containers stay linear.
-const SHORT: usize = 32;
 
 // --- the walk ----------------------------------------------------------------------------
 
@@ -302,7 +247,7 @@ pub struct Walk<'a, 'py> {
     inner: &'a Inner,
     /// Taken from the scratch for the call (one indirection less), given back on drop.
     out: Vec<u8>,
-    stack: Vec<Frame>,
+    stack: Vec<Open>,
     s: &'a mut Scratch,
     sep: Separators,
     compact: bool,
@@ -317,17 +262,11 @@ impl Drop for Walk<'_, '_> {
     fn drop(&mut self) {
         // Normally empty; after an error, release what the open frames hold.
         while let Some(frame) = self.stack.pop() {
-            unsafe {
-                ffi::Py_DecRef(frame.obj);
-                if !frame.iter.is_null() {
-                    ffi::Py_DecRef(frame.iter);
-                }
-            }
             let mut entries = frame.entries;
             entries.clear();
             self.s.pool.push(entries);
         }
-        self.s.deep.clear();
+        self.s.path.clear();
         self.s.out = std::mem::take(&mut self.out);
         self.s.stack = std::mem::take(&mut self.stack);
     }
@@ -338,40 +277,6 @@ enum Next<'py> {
     /// Borrowed pointers, plus the owner when the iterator gave new references.
     Item(Obj, Option<Bound<'py, PyAny>>),
     Pair(Obj, Obj, Option<(Bound<'py, PyAny>, Bound<'py, PyAny>)>),
-}
-
-/// `None`, `bool`, exact `str`/`int`/`float`/`dict`/`list`/`tuple`: handling them runs
-/// no Python code.
-#[inline]
-fn is_exact_plain(v: Obj) -> bool {
-    unsafe {
-        v == ffi::Py_None()
-            || v == ffi::Py_True()
-            || v == ffi::Py_False()
-            || ffi::PyUnicode_CheckExact(v) != 0
-            || ffi::PyLong_CheckExact(v) != 0
-            || ffi::PyDict_CheckExact(v) != 0
-            || ffi::PyList_CheckExact(v) != 0
-            || ffi::PyFloat_CheckExact(v) != 0
-            || ffi::PyTuple_CheckExact(v) != 0
-    }
-}
-
-/// The UTF-8 buffer CPython keeps for a `str` (no copy for ASCII), or None (lone
-/// surrogates: the caller takes the slow path).
-#[inline]
-unsafe fn utf8<'x>(s: Obj) -> Option<&'x [u8]> {
-    let mut size: ffi::Py_ssize_t = 0;
-    let p = ffi::PyUnicode_AsUTF8AndSize(s, &mut size);
-    if p.is_null() {
-        ffi::PyErr_Clear();
-        return None;
-    }
-    Some(if size == 0 {
-        &[]
-    } else {
-        std::slice::from_raw_parts(p as *const u8, size as usize)
-    })
 }
 
 impl<'a, 'py> Walk<'a, 'py> {
@@ -404,6 +309,8 @@ impl<'a, 'py> Walk<'a, 'py> {
     pub fn finish(&self) -> PyResult<Bound<'py, PyString>> {
         let out = &self.out;
         debug_assert!(out.is_ascii());
+        // SAFETY: `out` is ASCII (the writer escapes everything else), `len` bytes of
+        // valid UTF-8 that CPython copies; the new reference is owned by the `Bound`.
         unsafe {
             let o = ffi::PyUnicode_FromStringAndSize(
                 out.as_ptr() as *const std::os::raw::c_char,
@@ -431,7 +338,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// borrowed exact `str` (no Python code runs here unless value patterns go to
     /// Python, and then a reference is taken) or an object the caller owns.
     fn string(&mut self, v: Obj, scan: bool) -> PyResult<()> {
-        let text = match unsafe { utf8(v) } {
+        let text = match v.utf8() {
             Some(t) => t,
             None => return self.string_slow(v, scan),
         };
@@ -443,8 +350,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         if text.len() > self.inner.core.window_len() {
             return self.string_slow(v, scan);
         }
-        let _keep = (scan && self.inner.host_patterns)
-            .then(|| unsafe { Bound::from_borrowed_ptr(self.py, v) });
+        let _keep = (scan && self.inner.host_patterns).then(|| v.bind(self.py));
         let core = &self.inner.core;
         if core
             .write_string(&mut self.out, text, false, scan, &mut self.host)
@@ -457,7 +363,7 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// Long texts (only the window is read) and texts with lone surrogates.
     fn string_slow(&mut self, v: Obj, scan: bool) -> PyResult<()> {
-        let s = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        let s = v.bind(self.py);
         if self.verbatim {
             let t = full_text(&s)?;
             write_str(&mut self.out, t.bytes());
@@ -488,46 +394,48 @@ impl<'a, 'py> Walk<'a, 'py> {
     }
 
     pub fn is_fragment(&self, v: &Bound<'py, PyAny>) -> PyResult<bool> {
-        let r = unsafe { ffi::PyObject_IsInstance(v.as_ptr(), self.inner.fragment_cls.as_ptr()) };
-        if r < 0 {
-            return Err(PyErr::fetch(self.py));
-        }
-        Ok(r == 1)
+        v.is_instance(self.inner.fragment_cls.bind(self.py))
     }
 
     fn is_mapping(&self, v: &Bound<'py, PyAny>) -> PyResult<bool> {
-        if unsafe { ffi::PyDict_CheckExact(v.as_ptr()) } != 0 {
+        if Borrowed::of(v).exact() == Exact::Dict {
             return Ok(true);
         }
-        let r = unsafe { ffi::PyObject_IsInstance(v.as_ptr(), self.inner.mapping_cls.as_ptr()) };
-        if r < 0 {
-            return Err(PyErr::fetch(self.py));
-        }
-        Ok(r == 1)
+        v.is_instance(self.inner.mapping_cls.bind(self.py))
     }
 
     // --- numbers ---------------------------------------------------------------------
 
     fn int_exact(&mut self, v: Obj) -> PyResult<()> {
         let mut overflow: std::os::raw::c_int = 0;
-        let x = unsafe { ffi::PyLong_AsLongLongAndOverflow(v, &mut overflow) };
+        // SAFETY: `v` is a live exact `int` (the caller's dispatch); the conversion runs
+        // no Python code and reports failure through the error indicator, read at once.
+        let (x, failed) = unsafe {
+            let x = ffi::PyLong_AsLongLongAndOverflow(v.ptr(), &mut overflow);
+            (x, x == -1 && !ffi::PyErr_Occurred().is_null())
+        };
+        if failed {
+            return Err(PyErr::fetch(self.py));
+        }
         if overflow == 0 {
-            if x == -1 && unsafe { !ffi::PyErr_Occurred().is_null() } {
-                return Err(PyErr::fetch(self.py));
-            }
             write_i64(&mut self.out, x);
             return Ok(());
         }
         // Beyond 64 bits: `int.__repr__` (raises past the int-digits limit).
-        let r = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Repr(v))? };
+        let r = v.bind(self.py).repr()?.into_any();
         let t = full_text(&r)?;
         self.out.extend_from_slice(t.bytes());
         Ok(())
     }
 
     fn float(&mut self, v: Obj) -> PyResult<()> {
-        let x = unsafe { ffi::PyFloat_AsDouble(v) };
-        if x == -1.0 && unsafe { !ffi::PyErr_Occurred().is_null() } {
+        // SAFETY: `v` is a live `float` (or subclass: its stored value, as `float.__repr__`
+        // reads it); no Python code runs, failure is reported through the error indicator.
+        let (x, failed) = unsafe {
+            let x = ffi::PyFloat_AsDouble(v.ptr());
+            (x, x == -1.0 && !ffi::PyErr_Occurred().is_null())
+        };
+        if failed {
             return Err(PyErr::fetch(self.py));
         }
         let out = &mut self.out;
@@ -551,7 +459,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// `v` is borrowed: alive now; it is owned before any Python code runs.
     #[inline]
     pub fn emit(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
-        if depth >= self.limits.max_depth {
+        if past_depth(self.limits, depth) {
             self.out.extend_from_slice(Q_TRUNCATED);
             return Ok(false);
         }
@@ -570,58 +478,26 @@ impl<'a, 'py> Walk<'a, 'py> {
         scan: bool,
         redact: bool,
     ) -> PyResult<Option<bool>> {
-        unsafe {
-            if v == ffi::Py_None() {
-                self.out.extend_from_slice(b"null");
-            } else if ffi::PyUnicode_CheckExact(v) != 0 {
-                self.string(v, scan)?;
-            } else if ffi::PyLong_CheckExact(v) != 0 {
-                self.int_exact(v)?;
-            } else if v == ffi::Py_True() {
-                self.out.extend_from_slice(b"true");
-            } else if v == ffi::Py_False() {
-                self.out.extend_from_slice(b"false");
-            } else if ffi::PyDict_CheckExact(v) != 0 {
-                let cap = self.limits.max_mapping_entries;
-                return Ok(Some(self.open(
-                    v,
-                    Kind::Dict,
-                    true,
-                    cap,
-                    depth,
-                    scan,
-                    redact,
-                    false,
-                )));
-            } else if ffi::PyList_CheckExact(v) != 0 {
-                let cap = self.limits.max_sequence_length;
-                return Ok(Some(self.open(
-                    v,
-                    Kind::List,
-                    false,
-                    cap,
-                    depth,
-                    scan,
-                    redact,
-                    false,
-                )));
-            } else if ffi::PyFloat_CheckExact(v) != 0 {
-                self.float(v)?;
-            } else if ffi::PyTuple_CheckExact(v) != 0 {
-                let cap = self.limits.max_sequence_length;
-                return Ok(Some(self.open(
-                    v,
-                    Kind::Tuple,
-                    false,
-                    cap,
-                    depth,
-                    scan,
-                    redact,
-                    false,
-                )));
-            } else {
-                return Ok(None);
+        match v.exact() {
+            Exact::None => self.out.extend_from_slice(b"null"),
+            Exact::Str => self.string(v, scan)?,
+            Exact::Int => self.int_exact(v)?,
+            Exact::True => self.out.extend_from_slice(b"true"),
+            Exact::False => self.out.extend_from_slice(b"false"),
+            Exact::Dict => {
+                let frame = Frame::mapping(self.limits, depth, scan, redact);
+                return Ok(Some(self.open(v, Kind::Dict, frame)));
             }
+            Exact::List => {
+                let frame = Frame::sequence(self.limits, depth, scan, redact);
+                return Ok(Some(self.open(v, Kind::List, frame)));
+            }
+            Exact::Float => self.float(v)?,
+            Exact::Tuple => {
+                let frame = Frame::sequence(self.limits, depth, scan, redact);
+                return Ok(Some(self.open(v, Kind::Tuple, frame)));
+            }
+            Exact::Other => return Ok(None),
         }
         Ok(Some(false))
     }
@@ -629,23 +505,24 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// Subclasses and the rare types (steps 3-12 of docs/engine.md), with a strong
     /// reference held throughout: Python code may run from here on.
     fn emit_other(&mut self, v: Obj, depth: usize, scan: bool, redact: bool) -> PyResult<bool> {
-        let mut cur = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        let mut cur = v.bind(self.py);
         let mut enums_seen: Vec<usize> = Vec::new();
         loop {
-            let p = cur.as_ptr();
+            // `cur` is held: Python code may run while `p` is used.
+            let p = Borrowed::of(&cur);
             if let Some(opened) = self.emit_exact(p, depth, scan, redact)? {
                 return Ok(opened);
             }
-            unsafe {
-                if ffi::PyLong_Check(p) != 0 {
+            {
+                if p.is_int() {
                     let r = self.inner.int_repr.bind(self.py).call1((&cur,))?;
                     let t = full_text(&r)?;
                     self.out.extend_from_slice(t.bytes());
-                } else if ffi::PyFloat_Check(p) != 0 {
+                } else if p.is_float() {
                     self.float(p)?;
-                } else if ffi::PyUnicode_Check(p) != 0 {
+                } else if p.is_str() {
                     self.string(p, scan)?;
-                } else if ffi::PyBytes_Check(p) != 0 || ffi::PyByteArray_Check(p) != 0 {
+                } else if p.is_bytes_like() {
                     self.out.extend_from_slice(Q_REDACTED);
                 } else {
                     let r = self.inner.classify.bind(self.py).call1((&cur,))?;
@@ -654,15 +531,17 @@ impl<'a, 'py> Walk<'a, 'py> {
                     let payload = r.get_item(1)?;
                     match kind {
                         K_TEXT => {
-                            if ffi::PyUnicode_Check(payload.as_ptr()) == 0 {
+                            // `payload` is held for the call.
+                            let text = Borrowed::of(&payload);
+                            if !text.is_str() {
                                 return Err(pyo3::exceptions::PyTypeError::new_err(
                                     "classify: text kind needs a str",
                                 ));
                             }
-                            self.string(payload.as_ptr(), scan)?
+                            self.string(text, scan)?
                         }
                         K_ENUM => {
-                            let id = p as usize;
+                            let id = p.id();
                             if enums_seen.contains(&id) {
                                 self.out.extend_from_slice(Q_REDACTED);
                                 return Ok(false);
@@ -675,13 +554,13 @@ impl<'a, 'py> Walk<'a, 'py> {
                             let items = cur
                                 .call_method0(pyo3::intern!(self.py, "items"))?
                                 .try_iter()?;
-                            let cap = self.limits.max_mapping_entries;
-                            return Ok(self.open_iter(&cur, items, true, cap, depth, scan, redact));
+                            let frame = Frame::mapping(self.limits, depth, scan, redact);
+                            return Ok(self.open_iter(&cur, items, frame));
                         }
                         K_SEQUENCE => {
                             let items = cur.try_iter()?;
-                            let cap = self.limits.max_sequence_length;
-                            return Ok(self.open_iter(&cur, items, false, cap, depth, scan, redact));
+                            let frame = Frame::sequence(self.limits, depth, scan, redact);
+                            return Ok(self.open_iter(&cur, items, frame));
                         }
                         K_MARKER => {
                             let t = full_text(&payload)?;
@@ -701,57 +580,30 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     // --- containers ------------------------------------------------------------------
 
-    #[inline]
-    fn on_path(&self, oid: usize) -> bool {
-        let stack = &self.stack;
-        let n = stack.len();
-        stack[..n.min(SHORT)].iter().any(|f| f.obj as usize == oid)
-            || (n > SHORT && self.s.deep.contains(&oid))
-    }
-
     /// Open a container (or write the cycle marker). Returns whether a frame was opened.
     /// Takes a strong reference to `obj` (and owns `iter`, if not null).
-    #[allow(clippy::too_many_arguments)]
     fn push_frame(
         &mut self,
         obj: Obj,
-        iter: Obj,
+        iter: Option<Py<PyIterator>>,
         kind: Kind,
-        is_map: bool,
-        cap: usize,
-        depth: usize,
-        scan: bool,
-        redact: bool,
-        top: bool,
+        rules: Frame,
     ) -> bool {
-        let oid = obj as usize;
-        if self.on_path(oid) {
+        if !self.s.path.enter(obj.id()) {
             self.out.extend_from_slice(Q_REDACTED);
-            if !iter.is_null() {
-                unsafe { ffi::Py_DecRef(iter) };
-            }
             return false;
-        }
-        unsafe { ffi::Py_IncRef(obj) };
-        if self.stack.len() >= SHORT {
-            self.s.deep.insert(oid);
         }
         let start = self.out.len();
         let suspicious = matches!(kind, Kind::Iter);
-        self.out.push(if is_map { b'{' } else { b'[' });
+        self.out.push(if rules.is_map { b'{' } else { b'[' });
         let entries = self.s.pool.pop().unwrap_or_default();
-        self.stack.push(Frame {
+        self.stack.push(Open {
             obj,
+            _owner: obj.bind(self.py).unbind(),
             iter,
             kind,
             pos: 0,
-            is_map,
-            cap,
-            depth,
-            scan,
-            redact,
-            top,
-            index: 0,
+            rules,
             start,
             entries,
             suspicious,
@@ -760,53 +612,22 @@ impl<'a, 'py> Walk<'a, 'py> {
         true
     }
 
-    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn open(
-        &mut self,
-        obj: Obj,
-        kind: Kind,
-        is_map: bool,
-        cap: usize,
-        depth: usize,
-        scan: bool,
-        redact: bool,
-        top: bool,
-    ) -> bool {
-        self.push_frame(
-            obj,
-            std::ptr::null_mut(),
-            kind,
-            is_map,
-            cap,
-            depth,
-            scan,
-            redact,
-            top,
-        )
+    fn open(&mut self, obj: Obj, kind: Kind, rules: Frame) -> bool {
+        self.push_frame(obj, None, kind, rules)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn open_iter(
         &mut self,
         container: &Bound<'py, PyAny>,
         items: Bound<'py, PyIterator>,
-        is_map: bool,
-        cap: usize,
-        depth: usize,
-        scan: bool,
-        redact: bool,
+        rules: Frame,
     ) -> bool {
         self.push_frame(
-            container.as_ptr(),
-            items.into_ptr(),
+            Borrowed::of(container),
+            Some(items.unbind()),
             Kind::Iter,
-            is_map,
-            cap,
-            depth,
-            scan,
-            redact,
-            false,
+            rules,
         )
     }
 
@@ -814,24 +635,14 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// The attribute walk: depth 0, cap max_attributes, top-level exemptions.
     fn attributes(&mut self, attrs: &Bound<'py, PyAny>) -> PyResult<()> {
-        let cap = self.limits.max_attributes;
-        if unsafe { ffi::PyDict_CheckExact(attrs.as_ptr()) } != 0 {
-            self.open(attrs.as_ptr(), Kind::Dict, true, cap, 0, true, true, true);
+        let frame = Frame::attributes(self.limits);
+        if Borrowed::of(attrs).exact() == Exact::Dict {
+            self.open(Borrowed::of(attrs), Kind::Dict, frame);
         } else {
             let items = attrs
                 .call_method0(pyo3::intern!(self.py, "items"))?
                 .try_iter()?;
-            self.push_frame(
-                attrs.as_ptr(),
-                items.into_ptr(),
-                Kind::Iter,
-                true,
-                cap,
-                0,
-                true,
-                true,
-                true,
-            );
+            self.open_iter(attrs, items, frame);
         }
         self.run()
     }
@@ -844,10 +655,10 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     /// `project(value)`: a top-level attribute value (depth 1), no key exemptions.
     pub fn project(&mut self, value: &Bound<'py, PyAny>) -> PyResult<()> {
-        if !is_exact_plain(value.as_ptr()) && self.is_fragment(value)? {
+        if !Borrowed::of(value).is_plain() && self.is_fragment(value)? {
             return self.fragment(value);
         }
-        self.value(value.as_ptr(), 1, true, true)
+        self.value(Borrowed::of(value), 1, true, true)
     }
 
     /// One envelope member (docs/engine.md, clarifications 1-2). `k`/`v` borrowed from
@@ -857,38 +668,39 @@ impl<'a, 'py> Walk<'a, 'py> {
             push_bytes(&mut self.out, self.sep.item);
         }
         // Python code may run below for anything but the plain types: own them first.
-        let key_plain = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
-        let _hold = (!key_plain || !is_exact_plain(v)).then(|| unsafe {
-            (
-                Bound::from_borrowed_ptr(self.py, k),
-                Bound::from_borrowed_ptr(self.py, v),
-            )
-        });
+        let key_plain = k.exact() == Exact::Str;
+        let _hold = (!key_plain || !v.is_plain()).then(|| (k.bind(self.py), v.bind(self.py)));
         let (flags, _) = self.key(k, false)?;
         push_bytes(&mut self.out, self.sep.kv);
-        if flags & (F_ATTRIBUTES | F_BODY) != 0 {
-            let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
-            if flags & F_ATTRIBUTES != 0 && self.is_mapping(&value)? {
-                return self.attributes(&value);
+        let member = member_key(flags).rule(|| {
+            let value = v.bind(self.py);
+            self.is_mapping(&value)
+        })?;
+        match member {
+            Member::Attributes => {
+                let value = v.bind(self.py);
+                self.attributes(&value)
             }
-            if unsafe { ffi::PyUnicode_Check(v) } != 0 {
-                // A `body` string: the string rule, no depth check.
-                return self.string(v, true);
-            }
-            return self.value(v, 1, true, true);
+            // A `body` string: the string rule, no depth check.
+            Member::Scrubbed if v.is_str() => self.string(v, true),
+            Member::Scrubbed => self.value(v, 1, true, true),
+            Member::Verbatim => self.verbatim_member(v),
         }
-        // Our own members: verbatim (no limits, no scrubbing), cycles and markers kept.
-        // Timestamps, severity and event name first, without setting up a walk.
-        if unsafe { ffi::PyLong_CheckExact(v) } != 0 {
+    }
+
+    /// Our own members: no limits, no scrubbing; cycles and markers kept. Timestamps,
+    /// severity and event name first, without setting up a walk.
+    fn verbatim_member(&mut self, v: Obj) -> PyResult<()> {
+        if v.exact() == Exact::Int {
             return self.int_exact(v);
         }
-        if unsafe { ffi::PyUnicode_CheckExact(v) } != 0 {
-            if let Some(text) = unsafe { utf8(v) } {
+        if v.exact() == Exact::Str {
+            if let Some(text) = v.utf8() {
                 write_str(&mut self.out, text);
                 return Ok(());
             }
         }
-        self.limits = &UNBOUNDED;
+        self.limits = &Limits::UNBOUNDED;
         self.verbatim = true;
         let r = self.value(v, 0, false, false);
         self.limits = &self.inner.core.limits;
@@ -903,7 +715,7 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// or not an exact `str`). `k` must be owned by the caller unless an exact `str`.
     #[inline(always)]
     fn key(&mut self, k: Obj, truncate: bool) -> PyResult<(u8, bool)> {
-        let exact = unsafe { ffi::PyUnicode_CheckExact(k) } != 0;
+        let exact = k.exact() == Exact::Str;
         if exact {
             if let Some(slot) = self.s.keys.get(k) {
                 push_bytes(&mut self.out, &slot.json[..slot.len as usize]);
@@ -915,18 +727,18 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     #[inline(never)]
     fn key_slow(&mut self, k: Obj, exact: bool, truncate: bool) -> PyResult<(u8, bool)> {
-        let is_str = exact || unsafe { ffi::PyUnicode_Check(k) } != 0;
+        let is_str = exact || k.is_str();
         let owner;
         let text: Text<'py> = if is_str {
-            owner = unsafe { Bound::from_borrowed_ptr(self.py, k) };
+            owner = k.bind(self.py);
             full_text(&owner)?
         } else {
-            let s = unsafe { Bound::from_owned_ptr_or_err(self.py, ffi::PyObject_Str(k))? };
+            let s = k.bind(self.py).str()?.into_any();
             let t = full_text(&s)?;
             Text::owned(s, t)
         };
         let kb = text.bytes();
-        let flags = key_flags(self.inner, kb, is_str);
+        let flags = key_flags(&self.inner.core.keys, kb) | member_bits(MemberKey::of(kb, is_str));
         let ks = self.out.len();
         let cut = if self.verbatim || !truncate {
             write_str(&mut self.out, kb);
@@ -937,7 +749,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         // Memoise short exact keys that no limit cuts (the same output in every mode).
         if exact && kb.len() <= self.inner.core.limits.max_string_length {
             let json = &self.out[ks..];
-            self.s.keys.put(k, json, flags);
+            self.s.keys.put(self.py, k, json, flags);
         }
         Ok((flags, cut || !exact))
     }
@@ -948,28 +760,20 @@ impl<'a, 'py> Walk<'a, 'py> {
     fn next(&mut self) -> PyResult<Next<'py>> {
         let py = self.py;
         let frame = self.stack.last_mut().expect("open frame");
-        unsafe {
-            match frame.kind {
-                // Walked by `dict_entries` / `seq_items`.
-                Kind::Dict | Kind::List | Kind::Tuple => unreachable!("exact containers"),
-                Kind::Iter => {
-                    let is_map = frame.is_map;
-                    let item = ffi::PyIter_Next(frame.iter);
-                    if item.is_null() {
-                        if !ffi::PyErr_Occurred().is_null() {
-                            return Err(PyErr::fetch(py));
-                        }
-                        return Ok(Next::End);
-                    }
-                    let item = Bound::from_owned_ptr(py, item);
-                    if is_map {
-                        let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
-                        Ok(Next::Pair(k.as_ptr(), v.as_ptr(), Some((k, v))))
-                    } else {
-                        Ok(Next::Item(item.as_ptr(), Some(item)))
-                    }
-                }
-            }
+        // Walked by `dict_entries` / `seq_items`.
+        debug_assert!(matches!(frame.kind, Kind::Iter), "exact containers");
+        let is_map = frame.rules.is_map;
+        let mut iter = frame.iter.as_ref().expect("an iterator").bind(py).clone();
+        let item = match iter.next() {
+            None => return Ok(Next::End),
+            Some(item) => item?,
+        };
+        // The items are new references, held in `Next` while they are used.
+        if is_map {
+            let (k, v): (Bound<'py, PyAny>, Bound<'py, PyAny>) = item.extract()?;
+            Ok(Next::Pair(Borrowed::of(&k), Borrowed::of(&v), Some((k, v))))
+        } else {
+            Ok(Next::Item(Borrowed::of(&item), Some(item)))
         }
     }
 
@@ -987,7 +791,7 @@ impl<'a, 'py> Walk<'a, 'py> {
                 Kind::Iter => {}
             }
             let height = self.stack.len();
-            let is_map = frame.is_map;
+            let is_map = frame.rules.is_map;
             let advanced = if is_map {
                 self.map_step()?
             } else {
@@ -1004,14 +808,9 @@ impl<'a, 'py> Walk<'a, 'py> {
 
     fn close(&mut self) {
         let mut frame = self.stack.pop().expect("open frame");
-        unsafe {
-            ffi::Py_DecRef(frame.obj);
-            if !frame.iter.is_null() {
-                ffi::Py_DecRef(frame.iter);
-            }
-        }
+        self.s.path.leave();
         let out = &mut self.out;
-        if frame.is_map {
+        if frame.rules.is_map {
             if frame.suspicious {
                 dedupe_entries(out, frame.start, &frame.entries, self.sep);
             }
@@ -1021,10 +820,7 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
         frame.entries.clear();
         self.s.pool.push(std::mem::take(&mut frame.entries));
-        if self.stack.len() >= SHORT {
-            self.s.deep.remove(&(frame.obj as usize));
-        }
-        if self.stack.last().is_some_and(|f| f.is_map) {
+        if self.stack.last().is_some_and(|f| f.rules.is_map) {
             self.finish_entry();
         }
     }
@@ -1048,15 +844,12 @@ impl<'a, 'py> Walk<'a, 'py> {
             Next::Pair(..) => unreachable!(),
         };
         let sep = self.sep;
-        let frame = self.stack.last_mut().expect("open frame");
-        if frame.index == frame.cap {
-            push_bytes(&mut self.out, sep.item);
-            self.out.extend_from_slice(Q_TRUNCATED);
+        let rules = &mut self.stack.last_mut().expect("open frame").rules;
+        let Some(first) = rules.advance() else {
+            write_item_overflow(&mut self.out, sep);
             return Ok(false);
-        }
-        let first = frame.index == 0;
-        frame.index += 1;
-        let (d, scan, redact) = (frame.depth + 1, frame.scan, frame.redact);
+        };
+        let (d, scan, redact) = (rules.item_depth(), rules.scan, rules.redact);
         if !first {
             push_bytes(&mut self.out, sep.item);
         }
@@ -1071,24 +864,15 @@ impl<'a, 'py> Walk<'a, 'py> {
             Next::Item(..) => unreachable!(),
         };
         let fi = self.stack.len() - 1;
-        let frame = &mut self.stack[fi];
-        if frame.index == frame.cap {
+        let Some(first) = self.stack[fi].rules.advance() else {
             self.overflow_key();
             return Ok(false);
-        }
-        let first = frame.index == 0;
-        frame.index += 1;
-        let (depth, scan, redact, top) = (frame.depth + 1, frame.scan, frame.redact, frame.top);
-        if hold.is_none() && unsafe { ffi::PyUnicode_CheckExact(k) } == 0 {
+        };
+        if hold.is_none() && k.exact() != Exact::Str {
             // `str(key)` runs Python code: own both before it.
-            hold = Some(unsafe {
-                (
-                    Bound::from_borrowed_ptr(self.py, k),
-                    Bound::from_borrowed_ptr(self.py, v),
-                )
-            });
+            hold = Some((k.bind(self.py), v.bind(self.py)));
         }
-        self.map_entry(fi, k, v, first, depth, scan, redact, top)?;
+        self.map_entry(fi, k, v, first)?;
         drop(hold);
         Ok(true)
     }
@@ -1097,32 +881,21 @@ impl<'a, 'py> Walk<'a, 'py> {
     /// opens a frame (the loop resumes when that one closes) or the dict ends.
     fn dict_entries(&mut self) -> PyResult<()> {
         let fi = self.stack.len() - 1;
-        let f = &self.stack[fi];
-        let (obj, cap, depth, scan, redact, top) =
-            (f.obj, f.cap, f.depth + 1, f.scan, f.redact, f.top);
+        let obj = self.stack[fi].obj;
         loop {
             let f = &mut self.stack[fi];
-            let mut k: Obj = std::ptr::null_mut();
-            let mut v: Obj = std::ptr::null_mut();
-            if unsafe { ffi::PyDict_Next(obj, &mut f.pos, &mut k, &mut v) } == 0 {
+            let Some((k, v)) = obj.dict_next(&mut f.pos) else {
                 self.close();
                 return Ok(());
-            }
-            if f.index == cap {
+            };
+            let Some(first) = f.rules.advance() else {
                 self.overflow_key();
                 self.close();
                 return Ok(());
-            }
-            let first = f.index == 0;
-            f.index += 1;
+            };
             // `str(key)` runs Python code: own both before it.
-            let hold = (unsafe { ffi::PyUnicode_CheckExact(k) } == 0).then(|| unsafe {
-                (
-                    Bound::from_borrowed_ptr(self.py, k),
-                    Bound::from_borrowed_ptr(self.py, v),
-                )
-            });
-            let opened = self.map_entry(fi, k, v, first, depth, scan, redact, top)?;
+            let hold = (k.exact() != Exact::Str).then(|| (k.bind(self.py), v.bind(self.py)));
+            let opened = self.map_entry(fi, k, v, first)?;
             drop(hold);
             if opened {
                 return Ok(());
@@ -1135,40 +908,22 @@ impl<'a, 'py> Walk<'a, 'py> {
     fn seq_items(&mut self) -> PyResult<()> {
         let fi = self.stack.len() - 1;
         let f = &self.stack[fi];
-        let (obj, cap, depth, scan, redact) = (f.obj, f.cap, f.depth + 1, f.scan, f.redact);
+        let obj = f.obj;
+        let (depth, scan, redact) = (f.rules.item_depth(), f.rules.scan, f.rules.redact);
         let is_list = matches!(f.kind, Kind::List);
         let sep = self.sep;
         loop {
             let f = &mut self.stack[fi];
-            let item = unsafe {
-                let len = if is_list {
-                    ffi::PyList_Size(obj)
-                } else {
-                    ffi::PyTuple_Size(obj)
-                };
-                if f.pos >= len {
-                    self.close();
-                    return Ok(());
-                }
-                let item = if is_list {
-                    ffi::PyList_GetItem(obj, f.pos)
-                } else {
-                    ffi::PyTuple_GetItem(obj, f.pos)
-                };
-                if item.is_null() {
-                    return Err(PyErr::fetch(self.py));
-                }
-                item
-            };
-            f.pos += 1;
-            if f.index == cap {
-                push_bytes(&mut self.out, sep.item);
-                self.out.extend_from_slice(Q_TRUNCATED);
+            let Some(item) = obj.seq_item(f.pos, is_list) else {
                 self.close();
                 return Ok(());
-            }
-            let first = f.index == 0;
-            f.index += 1;
+            };
+            f.pos += 1;
+            let Some(first) = f.rules.advance() else {
+                write_item_overflow(&mut self.out, sep);
+                self.close();
+                return Ok(());
+            };
             if !first {
                 push_bytes(&mut self.out, sep.item);
             }
@@ -1178,46 +933,21 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
     }
 
-    /// The overflow key of the mapping on top, a literal; overwritten in place if
-    /// present (dedupe).
+    /// The overflow entry of the mapping on top; overwritten in place if present
+    /// (dedupe).
     fn overflow_key(&mut self) {
-        let sep = self.sep;
         let frame = self.stack.last_mut().expect("open frame");
-        let out = &mut self.out;
-        if frame.index > 0 {
-            out.extend_from_slice(sep.item);
-        }
-        let ks = out.len();
-        write_str(out, TRUNCATED_KEY.as_bytes());
-        let ke = out.len();
-        out.extend_from_slice(sep.kv);
-        out.extend_from_slice(Q_TRUNCATED);
-        frame.pending = (ks, ke);
+        let e = write_overflow_entry(&mut self.out, self.sep, frame.rules.index == 0);
+        frame.pending = (e.key_start, e.key_end);
         frame.suspicious = true;
-        let end = out.len();
-        frame.entries.push(Entry {
-            key_start: ks,
-            key_end: ke,
-            val_end: end,
-        });
+        frame.entries.push(e);
     }
 
     /// One entry of mapping frame `fi`: separator, output key, value (or its frame).
     /// `k`/`v` alive for the call (owned by the caller unless `k` is an exact `str`).
     /// Returns whether the value opened a frame.
-    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
-    fn map_entry(
-        &mut self,
-        fi: usize,
-        k: Obj,
-        v: Obj,
-        first: bool,
-        depth: usize,
-        scan: bool,
-        redact: bool,
-        top: bool,
-    ) -> PyResult<bool> {
+    fn map_entry(&mut self, fi: usize, k: Obj, v: Obj, first: bool) -> PyResult<bool> {
         let sep = self.sep;
         if !first {
             push_bytes(&mut self.out, sep.item);
@@ -1229,30 +959,22 @@ impl<'a, 'py> Walk<'a, 'py> {
         let frame = &mut self.stack[fi];
         frame.pending = (ks, ke);
         frame.suspicious |= suspicious;
-        if redact && flags & F_SENSITIVE != 0 && !(top && flags & F_KEY_EXEMPT != 0) {
-            self.out
-                .extend_from_slice(if depth >= self.limits.max_depth {
-                    Q_TRUNCATED
-                } else {
-                    Q_REDACTED
-                });
-            return Ok(false);
-        }
-        let scan = scan && !(top && flags & F_VALUE_EXEMPT != 0);
-        if top && !is_exact_plain(v) {
-            let value = unsafe { Bound::from_borrowed_ptr(self.py, v) };
+        let rules = frame.rules;
+        let (depth, scan) = match rules.entry_rule(self.limits, flags) {
+            EntryRule::Marker(marker) => {
+                self.out.extend_from_slice(marker);
+                return Ok(false);
+            }
+            EntryRule::Project { depth, scan } => (depth, scan),
+        };
+        if rules.top && !v.is_plain() {
+            let value = v.bind(self.py);
             if self.is_fragment(&value)? {
                 self.fragment(&value)?;
                 return Ok(false);
             }
-            return self.emit(value.as_ptr(), depth, scan, redact);
+            return self.emit(Borrowed::of(&value), depth, scan, rules.redact);
         }
-        self.emit(v, depth, scan, redact)
+        self.emit(v, depth, scan, rules.redact)
     }
 }
-
-// Keep the markers' text in one place (the quoted forms above must match).
-const _: () = {
-    assert!(REDACTED.len() + 2 == Q_REDACTED.len());
-    assert!(TRUNCATED.len() + 2 == Q_TRUNCATED.len());
-};

@@ -28,6 +28,10 @@ impl Text<'_> {
 /// (encoded on their own, `"surrogatepass"`).
 pub fn full_text<'py>(s: &Bound<'py, PyAny>) -> PyResult<Text<'py>> {
     let py = s.py();
+    // SAFETY: `s` is a live `str` (callers check); the UTF-8 cache lives as long as
+    // the object, which outlives the `Text` (the caller holds it); on failure the error
+    // is cleared and the text is encoded into a bytes object the `Text` then owns. No
+    // Python code runs (the codec is the built-in one).
     unsafe {
         let mut size: ffi::Py_ssize_t = 0;
         let p = ffi::PyUnicode_AsUTF8AndSize(s.as_ptr(), &mut size);
@@ -60,6 +64,7 @@ pub fn full_text<'py>(s: &Bound<'py, PyAny>) -> PyResult<Text<'py>> {
 
 /// The first `w` code points of `s` and whether more follow.
 pub fn window_text<'py>(s: &Bound<'py, PyAny>, w: usize) -> PyResult<(Text<'py>, bool)> {
+    // SAFETY: a live `str` (callers check); reads its length, runs no Python code.
     let n = unsafe { ffi::PyUnicode_GetLength(s.as_ptr()) };
     if n < 0 {
         return Err(PyErr::fetch(s.py()));
@@ -67,6 +72,7 @@ pub fn window_text<'py>(s: &Bound<'py, PyAny>, w: usize) -> PyResult<(Text<'py>,
     if (n as usize) <= w {
         return Ok((full_text(s)?, false));
     }
+    // SAFETY: `0..w` is within the `n > w` code points; the new reference is owned.
     let sub = unsafe {
         Bound::from_owned_ptr_or_err(
             s.py(),
@@ -90,6 +96,8 @@ pub fn window_text<'py>(s: &Bound<'py, PyAny>, w: usize) -> PyResult<(Text<'py>,
 
 /// A Python `str` from WTF-8 (surrogates come back as lone surrogates).
 pub fn py_str_from_wtf8<'py>(py: Python<'py>, b: &[u8]) -> PyResult<Bound<'py, PyString>> {
+    // SAFETY: `b` is a valid buffer of `len` bytes that CPython copies; the result is
+    // a new reference to a `str` (or null with an error set, turned into `Err`).
     unsafe {
         let o = ffi::PyUnicode_DecodeUTF8(
             b.as_ptr() as *const std::os::raw::c_char,
