@@ -45,6 +45,11 @@ class JSONLLogFormatter(logging.Formatter):
     `","`/`":"` separators. `engine` lets a caller share one compiled engine.
     """
 
+    # `format` reads only the fields `emission.EventFields` carries, so `emit_event`
+    # may hand it those instead of a LogRecord. Looked up in a class's own dict: a
+    # subclass (which may read more of the record) gets records unless it says so too.
+    record_free = True
+
     def __init__(
         self,
         fmt: str | None = None,
