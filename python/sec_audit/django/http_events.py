@@ -11,6 +11,7 @@ emitter (and the one-line-per-request mark).
 from __future__ import annotations
 
 import random
+from time import perf_counter_ns
 from typing import Any, Final
 
 from sec_audit.logging import diagnostics
@@ -220,15 +221,12 @@ _DRF_ORDER: Final = tuple(key for key in ATTRIBUTE_ORDER if key.startswith("drf_
 
 
 def record_http_event(
-    audit: RequestAudit,
-    status: int,
-    finished_ns: int | None,
-    suspicious: str | None = None,
+    audit: RequestAudit, status: int, *, timed: bool, suspicious: str | None = None
 ) -> bool:
     """Write the request's HTTP event if `status` is logged and no line was written for
-    the request yet; True when it was recorded. `finished_ns` (perf_counter_ns) gives
-    `duration_ns` (None: the start is unknown); `suspicious` is the rejecting
-    `SuspiciousOperation`'s class name (`error.type`, security_hook)."""
+    the request yet; True when it was recorded. `timed`: `duration_ns` is measured
+    from `audit.started_ns` to now (False: the start is unknown); `suspicious` is the
+    rejecting `SuspiciousOperation`'s class name (`error.type`, security_hook)."""
     runtime = audit.runtime
     decision = classify(runtime, status)
     if decision is None:
@@ -239,8 +237,8 @@ def record_http_event(
     setattr(request, WRITTEN_ATTR, True)
     if suspicious is not None:
         setattr(request, SUSPICIOUS_ATTR, suspicious)
+    duration_ns = perf_counter_ns() - audit.started_ns if timed else None
     event_type, level = decision
-    duration_ns = None if finished_ns is None else finished_ns - audit.started_ns
     values = http_attributes(audit, status, event_type, duration_ns)
     runtime.record(
         make_event(event_type, runtime.schema_version, values, owned=True), level, owned=True

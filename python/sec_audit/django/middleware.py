@@ -67,8 +67,7 @@ def start(request: HttpRequest) -> RequestAudit | None:
 def finish(audit: RequestAudit, response: HttpResponseBase) -> None:
     """After the view: emit the event if this response is logged. Never raises."""
     try:
-        finished_ns = perf_counter_ns()
-        record_http_event(audit, int(response.status_code), finished_ns)
+        record_http_event(audit, int(response.status_code), timed=True)
     except Exception as exc:
         diagnostics.report("audit.response_record_failed", "HTTP event not written", exc=exc)
 

@@ -73,7 +73,7 @@ def audit_rejected_request(request: Any, status: int, exc: BaseException | None)
         if isinstance(path, str) and any(p.search(path) for p in runtime.ignore_paths):
             return False
     audit = RequestAudit(runtime, request, 0, ctx)
-    return record_http_event(audit, status, None, error_type)
+    return record_http_event(audit, status, timed=False, suspicious=error_type)
 
 
 class SuspiciousRequestHandler(logging.Handler):
