@@ -92,17 +92,12 @@ def http_attributes(
     """
     runtime = audit.runtime
     request = audit.request
-    # `audit.method` / `audit.path` without the property calls (same checks).
-    method = getattr(request, "method", None)
-    if not isinstance(method, str):
-        method = None
+    method = req.request_method(request)
     outcome = _OUTCOMES[event_type] if event_type in _OUTCOMES else outcome_of(event_type)
 
     try:
         url = audit.url
-        path = getattr(request, "path", None)
-        if not isinstance(path, str):
-            path = None
+        path = req.request_path(request)
         host = audit.disallowed_host
         agent = req.user_agent(request)
         query = None

@@ -101,15 +101,9 @@ class JSONLLogFormatter(logging.Formatter):
                     f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
                 )
                 additions = None
-        attributes = event.attributes
         # The usual record (no additions, identity attributes in place) is rendered
-        # from the event's own dict: the engine only reads it.
-        if (
-            additions
-            or attributes.get("event_type") is not event.event_type
-            or attributes.get("schema_version") is not event.schema_version
-        ):
-            attributes = merged_attributes(event, additions)
+        # from the event's own dict: merged_attributes returns it (the engine only reads).
+        attributes = merged_attributes(event, additions)
         return build_envelope(
             record, event, attributes, service=self.service_name(record), scope=self.scope
         )
