@@ -115,6 +115,18 @@ def reactivate(variant: str) -> None:
     _activations[variant]()
 
 
+def enable_stack(
+    variant: str, sec_audit: dict[str, Any], handler: logging.Handler, overrides: list[Any]
+) -> None:
+    """`variant`'s MIDDLEWARE and SEC_AUDIT, enabled (appended to `overrides`: disable in
+    reverse), and its runtime and formatter installed."""
+    middleware = BASE_MIDDLEWARE + ([] if variant == "no_middleware" else [AUDIT_MIDDLEWARE])
+    override = override_settings(MIDDLEWARE=middleware, SEC_AUDIT=sec_audit)
+    override.enable()
+    overrides.append(override)
+    activate(variant, sec_audit, handler)
+
+
 def build_app(
     variant: str,
     sec_audit: dict[str, Any],
@@ -126,11 +138,7 @@ def build_app(
     The settings override stays enabled (appended to `overrides`, disable in reverse);
     for an audited variant the runtime and `handler`'s formatter use that engine.
     """
-    middleware = BASE_MIDDLEWARE + ([] if variant == "no_middleware" else [AUDIT_MIDDLEWARE])
-    override = override_settings(MIDDLEWARE=middleware, SEC_AUDIT=sec_audit)
-    override.enable()
-    overrides.append(override)
-    activate(variant, sec_audit, handler)
+    enable_stack(variant, sec_audit, handler, overrides)
     app = WSGIHandler()
 
     def call(environ: dict[str, Any]) -> None:
@@ -224,11 +232,7 @@ def client_app(
     """call(method, path, body) through `django.test.Client` for `variant`'s stack."""
     from django.test import Client
 
-    middleware = BASE_MIDDLEWARE + ([] if variant == "no_middleware" else [AUDIT_MIDDLEWARE])
-    override = override_settings(MIDDLEWARE=middleware, SEC_AUDIT=sec_audit)
-    override.enable()
-    overrides.append(override)
-    activate(variant, sec_audit, handler)
+    enable_stack(variant, sec_audit, handler, overrides)
     client = Client()
     client.get("/ok/")  # loads this stack's middleware chain now, under its override
 
