@@ -113,6 +113,28 @@ def wait_listening(port: int, server: subprocess.Popen[bytes], timeout: float = 
     raise RuntimeError(f"gunicorn did not listen on port {port} within {timeout:.0f} s")
 
 
+def worker_pids(master: int) -> list[int]:
+    """gunicorn's worker processes (the master's children)."""
+    found = []
+    for task in os.listdir(f"/proc/{master}/task"):
+        with open(f"/proc/{master}/task/{task}/children") as f:
+            found += [int(pid) for pid in f.read().split()]
+    return found
+
+
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of `pids` so far (/proc/<pid>/stat, clock ticks)."""
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / _TICK
+
+
 def run_wrk(wrk: str, url: str, script: str, connections: int, duration: int) -> dict[str, Any]:
     cmd = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--timeout", "30s", "-s", script, url]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=duration + 60, check=True)
@@ -161,7 +183,10 @@ def serve_and_load(
         wait_listening(port, server)
         url = f"http://127.0.0.1:{port}{path}"
         run_wrk(wrk, url, script, args.connections, args.warmup)
+        workers = worker_pids(server.pid)
+        cpu_before = cpu_seconds(workers)
         result = run_wrk(wrk, url, script, args.connections, args.duration)
+        cpu = cpu_seconds(workers) - cpu_before
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -180,6 +205,9 @@ def serve_and_load(
     expected = handled if (logged and variant != "no_middleware") else 0
     result.update(handled=handled, lines=lines, expected=expected)
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
+    # The workers' own CPU time per request answered: what the neighbours on a shared
+    # machine disturb least (throughput mostly measures them).
+    result["cpu_us"] = cpu / max(result["requests"], 1) * 1e6
     problems = []
     if len(os.listdir(counts)) != args.workers:
         problems.append(f"{len(os.listdir(counts))} of {args.workers} workers reported")
@@ -227,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
                     note = "; ".join(r["problems"]) or "ok"
                     print(
                         f"round {round_no + 1} | {scenario} | {variant}: {r['rps']:.0f} req/s, "
+                        f"{r['cpu_us']:.0f} us CPU/request, "
                         f"p50 {r['p50_us'] / 1000:.2f} ms, p99 {r['p99_us'] / 1000:.2f} ms, "
                         f"{r['lines']} lines / {r['expected']} logged: {note}",
                         flush=True,
@@ -234,13 +263,17 @@ def main(argv: list[str] | None = None) -> int:
                     failed = failed or bool(r["problems"])
     print(
         f"\ngunicorn, {args.workers} sync worker(s), wrk 1 thread, {args.connections} connections, "
-        f"{args.duration:.0f} s x {args.rounds} rounds (median, range); ratio = no-middleware "
-        "throughput / this variant's\n"
+        f"{args.duration:.0f} s x {args.rounds} rounds (median, range); throughput ratio = "
+        "no-middleware throughput / this variant's; CPU = the workers' CPU time per request\n"
     )
-    print("| Scenario | variant | req/s | ratio | p50 | p99 | audit lines = logged |")
-    print("|---|---|---:|---:|---:|---:|---|")
+    print(
+        "| Scenario | variant | req/s | throughput ratio | CPU/request | CPU ratio | p50 | p99 "
+        "| audit lines = logged |"
+    )
+    print("|---|---|---:|---:|---:|---:|---:|---:|---|")
     for scenario in scenarios:
         base = [r["rps"] for r in results.get((scenario, "no_middleware"), [])]
+        base_cpu = [r["cpu_us"] for r in results.get((scenario, "no_middleware"), [])]
         for variant in variants:
             runs = results[(scenario, variant)]
             rps = [r["rps"] for r in runs]
@@ -248,13 +281,22 @@ def main(argv: list[str] | None = None) -> int:
             if base and variant != "no_middleware":
                 ratios = [b / v for b, v in zip(base, rps, strict=True) if v > 0] or [float("nan")]
                 ratio = f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+            cpu = [r["cpu_us"] for r in runs]
+            cpu_ratio = ""
+            if base_cpu and variant != "no_middleware":
+                ratios = [v / b for b, v in zip(base_cpu, cpu, strict=True) if b > 0] or [
+                    float("nan")
+                ]
+                cpu_ratio = (
+                    f"{statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f})"
+                )
             p50 = statistics.median(r["p50_us"] for r in runs) / 1000
             p99 = statistics.median(r["p99_us"] for r in runs) / 1000
             check = "yes" if not any(r["problems"] for r in runs) else "**no**"
             print(
                 f"| {scenario} | {variant} | {statistics.median(rps):.0f} "
-                f"({min(rps):.0f}-{max(rps):.0f}) | {ratio} | {p50:.2f} ms | {p99:.2f} ms "
-                f"| {check} |"
+                f"({min(rps):.0f}-{max(rps):.0f}) | {ratio} | {statistics.median(cpu):.0f} us "
+                f"| {cpu_ratio} | {p50:.2f} ms | {p99:.2f} ms | {check} |"
             )
     return 1 if failed else 0
 
