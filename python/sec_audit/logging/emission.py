@@ -77,9 +77,11 @@ def emit_event(
     `owned=True` (the caller will never look at `event` again and nobody else holds
     it) the event itself is stamped instead of copied.
 
-    The record is made by `logger.makeRecord` (so a custom record factory or Logger
-    class still applies) and passed to `logger.handle`, as `Logger.log` would, but
-    without `findCaller`'s stack walk: the caller is always this function.
+    When nothing could tell (the module docstring), each handler's line is written
+    without a record. Otherwise the record is made by `logger.makeRecord` (so a custom
+    record factory or Logger class still applies) and passed to `logger.handle`, as
+    `Logger.log` would, but without `findCaller`'s stack walk: the caller is always
+    this function.
     """
     try:
         if not isinstance(level, int) or isinstance(level, bool):
