@@ -9,7 +9,8 @@ demo:
 test:
 	bash scripts/test.sh
 
-# Benchmarks, side by side (native, python reference, orjson floor).
+# Benchmarks, side by side (native, python reference, orjson floor), then the Django
+# middleware table (interleaved, test Client) and the gunicorn + wrk load-test table.
 bench:
 	bash scripts/bench.sh
 

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from sec_audit.django import context as context_module
-from sec_audit.django import middleware
+from sec_audit.django import http_events, middleware
 from sec_audit.django import request as req
 from sec_audit.django.runtime import get_runtime
 
@@ -23,7 +23,7 @@ def _boom(*args, **kwargs):
     [
         (req, "route_of", "audit.route_failed", "http.route"),
         (req, "user_identity", "audit.user_failed", "user.id"),
-        (middleware, "drf_attributes", "audit.drf_failed", "drf_view_class"),
+        (http_events, "drf_attributes", "audit.drf_failed", "drf_view_class"),
         (req, "client_address", "audit.address_failed", "source.address"),
         (req, "request_url", "audit.request_fields_failed", "url.full"),
     ],
@@ -87,7 +87,7 @@ def test_failing_emission_returns_the_response(client, audit, internal, monkeypa
 
 
 def test_failing_event_build_returns_the_response(client, audit, internal, monkeypatch):
-    monkeypatch.setattr(middleware, "make_event", _boom)
+    monkeypatch.setattr(http_events, "make_event", _boom)
     response = client.get("/items/7/")
     assert response.status_code == 404 and response.content
     assert "audit.response_record_failed" in internal.reasons()

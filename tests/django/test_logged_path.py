@@ -1,6 +1,6 @@
 """The logged request's fast path: same lines as the general path, fewer side effects.
 
-`_http_values` writes the final attribute dict in one pass (the event takes it without
+`http_attributes` writes the final attribute dict in one pass (the event takes it without
 re-ordering), `request_user` skips evaluating a lazy user that can only be anonymous,
 and the middleware's own event is stamped in place unless a rule-event consumer holds
 it. Each is checked against the general, copying path here.
@@ -17,7 +17,7 @@ from django.test import Client, RequestFactory
 from django.utils.encoding import escape_uri_path
 from django.utils.functional import SimpleLazyObject
 
-from sec_audit.django import middleware
+from sec_audit.django import http_events
 from sec_audit.django import request as req
 from sec_audit.django.events import ATTRIBUTE_ORDER, make_event, ordered
 from sec_audit.django.runtime import (
@@ -33,16 +33,16 @@ _POSITION = {key: index for index, key in enumerate(ATTRIBUTE_ORDER)}
 
 @pytest.fixture
 def built(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Every dict `_http_values` returns during the test (the same objects)."""
+    """Every dict `http_attributes` returns during the test (the same objects)."""
     seen: list[dict[str, Any]] = []
-    original = middleware._http_values
+    original = http_events.http_attributes
 
     def spy(*args: Any) -> dict[str, Any]:
         values = original(*args)
         seen.append(values)
         return values
 
-    monkeypatch.setattr(middleware, "_http_values", spy)
+    monkeypatch.setattr(http_events, "http_attributes", spy)
     return seen
 
 
@@ -87,18 +87,18 @@ def test_http_values_are_final_for_every_kind_of_request(client, audit, user, bu
 
 def test_the_event_takes_the_dict_it_was_given(client, audit, built):
     seen: list[Any] = []
-    original = middleware.make_event
+    original = http_events.make_event
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         event = original(*args, **kwargs)
         seen.append(event)
         return event
 
-    middleware.make_event = spy  # type: ignore[assignment]
+    http_events.make_event = spy  # type: ignore[assignment]
     try:
         client.get("/items/7/")
     finally:
-        middleware.make_event = original  # type: ignore[assignment]
+        http_events.make_event = original  # type: ignore[assignment]
     (event,) = seen
     (values,) = built
     assert event.attributes is values

@@ -23,12 +23,14 @@ if TYPE_CHECKING:
 
 __all__ = ["RequestAudit", "request_base"]
 
+_UNREAD: Any = object()  # a lazy field not computed yet
+
 
 class RequestAudit(AuditContext):
     """Everything the audit knows about one request, as a lazy `AuditContext`.
 
-    Only four slots are set per request; the others stay unset until first read
-    (an unset slot raises AttributeError, which is the "not computed yet" marker).
+    The lazy fields hold `_UNREAD` until first read (a sentinel, not an unset slot:
+    catching the AttributeError of an unset slot costs more than the read).
     """
 
     __slots__ = (
@@ -44,11 +46,11 @@ class RequestAudit(AuditContext):
         "started_ns",
     )
     # Slot types (annotations only: no class attributes, the slots stay lazy).
-    _address: str | None
-    _host: str | None
-    _request_id: str
-    _session_id: str | None
-    _url: str | None
+    _address: Any
+    _host: Any
+    _request_id: Any
+    _session_id: Any
+    _url: Any
     body: bytes | str | None
     outer: Any
     request: Any
@@ -63,6 +65,11 @@ class RequestAudit(AuditContext):
         setattr_(self, "request", request)
         setattr_(self, "started_ns", started_ns)
         setattr_(self, "outer", outer)  # an enclosing AuditContext: its request id is reused
+        setattr_(self, "body", None)  # set by keep_body when the body is captured
+        setattr_(self, "_request_id", _UNREAD)
+        setattr_(self, "_session_id", _UNREAD)
+        setattr_(self, "_address", _UNREAD)
+        setattr_(self, "_url", _UNREAD)
 
     def __repr__(self) -> str:  # never computes a lazy field (no minting, no session)
         return f"<RequestAudit {self.method} {self.path!r}>"
@@ -76,39 +83,39 @@ class RequestAudit(AuditContext):
 
     @property  # type: ignore[override]
     def request_id(self) -> str:
-        try:
-            return self._request_id
-        except AttributeError:
+        rid = self._request_id
+        if rid is _UNREAD:
             outer_id = getattr(self.outer, "request_id", None)
             # 32 hex characters, like uuid4().hex, at a quarter of the cost.
             rid = outer_id if isinstance(outer_id, str) and outer_id else os.urandom(16).hex()
-            return self._keep("_request_id", rid)  # type: ignore[no-any-return]
+            self._keep("_request_id", rid)
+        return rid  # type: ignore[no-any-return]
 
     @property  # type: ignore[override]
     def session_id(self) -> str | None:
-        try:
-            return self._session_id
-        except AttributeError:
+        sid = self._session_id
+        if sid is _UNREAD:
             sid = audit_session_id(self.request) if self.runtime.emit_session_id else None
-            return self._keep("_session_id", sid)  # type: ignore[no-any-return]
+            self._keep("_session_id", sid)
+        return sid  # type: ignore[no-any-return]
 
     @property  # type: ignore[override]
     def source_address(self) -> str | None:
-        try:
-            return self._address
-        except AttributeError:
+        address = self._address
+        if address is _UNREAD:
             rt = self.runtime
             address = req.client_address(self.request, rt.proxy_networks, rt.proxy_count)
-            return self._keep("_address", address)  # type: ignore[no-any-return]
+            self._keep("_address", address)
+        return address  # type: ignore[no-any-return]
 
     @property  # type: ignore[override]
     def url(self) -> str | None:
-        try:
-            return self._url
-        except AttributeError:
+        url = self._url
+        if url is _UNREAD:
             url, host = req.request_url(self.request)
             self._keep("_host", host)
-            return self._keep("_url", url)  # type: ignore[no-any-return]
+            self._keep("_url", url)
+        return url  # type: ignore[no-any-return]
 
     @property
     def disallowed_host(self) -> str | None:
@@ -127,10 +134,7 @@ class RequestAudit(AuditContext):
     @property
     def captured_body(self) -> bytes | str | None:
         """What `body.read_for_capture` kept before the view (None: no capture)."""
-        try:
-            return self.body
-        except AttributeError:
-            return None
+        return self.body
 
 
 def request_base(runtime: DjangoLoggingRuntime, request: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ exception wrapper around that middleware and logs it on
 our middleware never runs. A small handler on `django.security` (and directly on
 `django.security.DisallowedHost`, which projects often silence with
 `propagate: False`) writes the `http.response.*` event our middleware would have
-written, built by the same code (`middleware._http_values`), with `error.type` = the
+written, by the same code (`http_events.record_http_event`), with `error.type` = the
 exception class. There is no `duration_ns` (the start of the request is unknown) and no
 request body.
 
@@ -39,8 +39,7 @@ from sec_audit.logging import diagnostics
 
 from . import request as req
 from .context import RequestAudit
-from .events import make_event
-from .middleware import SUSPICIOUS_ATTR, WRITTEN_ATTR, _http_values, classify
+from .http_events import SUSPICIOUS_ATTR, WRITTEN_ATTR, record_http_event
 from .runtime import get_runtime
 
 __all__ = [
@@ -73,17 +72,8 @@ def audit_rejected_request(request: Any, status: int, exc: BaseException | None)
         path = getattr(request, "path_info", None)
         if isinstance(path, str) and any(p.search(path) for p in runtime.ignore_paths):
             return False
-    decision = classify(runtime, status)
-    if decision is None:
-        return False
-    event_type, level = decision
-    setattr(request, WRITTEN_ATTR, True)
-    if error_type is not None:
-        setattr(request, SUSPICIOUS_ATTR, error_type)
     audit = RequestAudit(runtime, request, 0, ctx)
-    values = _http_values(audit, status, event_type, None)
-    runtime.record(make_event(event_type, runtime.schema_version, values), level)
-    return True
+    return record_http_event(audit, status, timed=False, suspicious=error_type)
 
 
 class SuspiciousRequestHandler(logging.Handler):

@@ -45,6 +45,11 @@ class JSONLLogFormatter(logging.Formatter):
     `","`/`":"` separators. `engine` lets a caller share one compiled engine.
     """
 
+    # `format` reads only the fields `emission.EventFields` carries, so `emit_event`
+    # may hand it those instead of a LogRecord. Looked up in a class's own dict: a
+    # subclass (which may read more of the record) gets records unless it says so too.
+    record_free = True
+
     def __init__(
         self,
         fmt: str | None = None,
@@ -96,15 +101,9 @@ class JSONLLogFormatter(logging.Formatter):
                     f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
                 )
                 additions = None
-        attributes = event.attributes
         # The usual record (no additions, identity attributes in place) is rendered
-        # from the event's own dict: the engine only reads it.
-        if (
-            additions
-            or attributes.get("event_type") is not event.event_type
-            or attributes.get("schema_version") is not event.schema_version
-        ):
-            attributes = merged_attributes(event, additions)
+        # from the event's own dict: merged_attributes returns it (the engine only reads).
+        attributes = merged_attributes(event, additions)
         return build_envelope(
             record, event, attributes, service=self.service_name(record), scope=self.scope
         )

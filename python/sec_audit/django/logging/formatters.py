@@ -38,6 +38,8 @@ _live_lock = threading.Lock()
 class DjangoJSONLFormatter(JSONLLogFormatter):
     """A `JSONLLogFormatter` bound to the resolved `SEC_AUDIT` settings."""
 
+    record_free = True  # reads no more of a record than JSONLLogFormatter.format
+
     def __init__(self, **kwargs: Any) -> None:
         self._kwargs = dict(kwargs)
         self._stale = False
