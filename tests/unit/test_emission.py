@@ -151,13 +151,28 @@ def test_explicit_pipeline_wins(audit: tuple[logging.Logger, Capture]) -> None:
     assert runtime.emit_event(make_event(), logging.INFO) is True
 
 
-def test_active_trace_is_none_without_opentelemetry() -> None:
-    try:
-        import opentelemetry  # noqa: F401
-    except ImportError:
-        assert emission.active_trace() is None
-    else:
-        pytest.skip("opentelemetry installed")
+def test_active_trace_is_none_without_opentelemetry(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The dev environment has the SDK (the [otlp] extra): hide it, as on a plain install.
+    import sys
+
+    monkeypatch.setitem(sys.modules, "opentelemetry", None)
+    monkeypatch.setattr(emission, "_otel_trace", None)
+    assert emission.active_trace() is None
+    assert emission._otel_trace is False  # the absence is remembered, not re-imported
+
+
+def test_active_trace_reads_the_current_span(monkeypatch: pytest.MonkeyPatch) -> None:
+    trace = pytest.importorskip("opentelemetry.trace")  # in requirements-dev.txt
+    monkeypatch.setattr(emission, "_otel_trace", None)
+    assert emission.active_trace() is None  # no span is current
+    ctx = trace.SpanContext(
+        trace_id=0xA1 << 64,
+        span_id=0xB2,
+        is_remote=False,
+        trace_flags=trace.TraceFlags(trace.TraceFlags.SAMPLED),
+    )
+    with trace.use_span(trace.NonRecordingSpan(ctx)):
+        assert emission.active_trace() == (f"{0xA1 << 64:032x}", f"{0xB2:016x}", 1)
 
 
 def test_active_trace_is_put_on_the_record(
