@@ -144,3 +144,23 @@ def test_a_pattern_past_the_start_up_check_fails_closed_through_django(
         "SEC_AUDIT['core']['sensitive_value_patterns'] hit its backtracking bound; "
         "the value was written as [REDACTED]. Make the pattern possessive or atomic."
     ]
+
+
+_NO_REGEX_CASE = r"""
+import json, re, sys
+sys.modules["regex"] = None  # as if the regex module were not installed
+from sec_audit.core.engine import EngineConfig, build_engine
+
+engine = build_engine(EngineConfig(value_patterns=(re.compile(sys.argv[1]),)), "native")
+print(json.dumps([engine.pattern_report()[0]["path"], engine.project(sys.argv[2])]))
+"""
+
+
+@pytest.mark.skipif(not native_available(), reason="the native engine is not built")
+def test_native_bounds_non_ascii_windows_without_the_regex_module() -> None:
+    # Without `regex`, only windows with lone surrogates would reach Python's `re`:
+    # a non-ASCII window of a `fancy` pattern still runs in Rust, bounded.
+    value = "\u00e9" + "a" * 5000 + "!"
+    done = _run(_NO_REGEX_CASE, r"(a|.)*(?<=c)", value, engine="native")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == ["bounded backtracking", json.dumps("[REDACTED]")]

@@ -248,7 +248,10 @@ mod tests {
         let mut host = CountingHost(Vec::new());
         assert_eq!(p.any(text.as_bytes(), true, &mut host), Ok(true));
         let mut spans = Vec::new();
-        assert_eq!(p.spans(text.as_bytes(), true, &mut host, &mut spans), Ok(false));
+        assert_eq!(
+            p.spans(text.as_bytes(), true, &mut host, &mut spans),
+            Ok(false)
+        );
         assert_eq!(host.0, vec![0, 0]);
     }
 
@@ -262,6 +265,20 @@ mod tests {
         assert_eq!(p.spans(b"b aac", true, &mut host, &mut spans), Ok(true));
         assert_eq!(spans, vec![(2, 5)]);
         assert!(host.0.is_empty());
+    }
+
+    #[test]
+    fn non_ascii_windows_run_here_and_lone_surrogates_go_to_the_host() {
+        // `(?<=é)x` as plan_pattern translates it (sets over all of Unicode).
+        let p = Patterns::new(&[PatternSpec::Backtracking(r"(?<=[\x{E9}])[\x{78}]".into())]);
+        let mut host = CountingHost(Vec::new());
+        let mut spans = Vec::new();
+        let text = "caf\u{e9}x".as_bytes();
+        assert_eq!(p.spans(text, false, &mut host, &mut spans), Ok(true));
+        assert_eq!(spans, vec![(5, 6)]);
+        // WTF-8 of a lone surrogate is not UTF-8: the host answers (here: an error).
+        let wtf8 = [0xED, 0xA0, 0x80, b'x'];
+        assert_eq!(p.any(&wtf8, false, &mut host), Err(HostError));
     }
 
     #[test]

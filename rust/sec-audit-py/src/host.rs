@@ -21,7 +21,9 @@ fn find_spans(
 ) -> PyResult<bool> {
     let s = py_str_from_wtf8(py, window)?;
     let ascii = window.is_ascii();
-    let found = pat.bind(py).call_method1(pyo3::intern!(py, "spans"), (s,))?;
+    let found = pat
+        .bind(py)
+        .call_method1(pyo3::intern!(py, "spans"), (s,))?;
     if found.is_none() {
         return Ok(false);
     }
