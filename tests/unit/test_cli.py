@@ -26,19 +26,28 @@ def no_django_settings_module(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
 
 
+def _settings_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str
+) -> str:
+    """A settings module `name` with `source`, importable for the test."""
+    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
 @pytest.fixture
 def settings_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    (tmp_path / "cli_settings_mod.py").write_text(
+    return _settings_module(
+        tmp_path,
+        monkeypatch,
+        "cli_settings_mod",
         "SEC_AUDIT = {\n"
         "    'core': {'source': 'shop', 'sensitive_value_patterns': [r'hunter\\d']},\n"
         "    'logging': {'projection_limits': {'max_string_length': 24}},\n"
         "}\n"
         "OTHER = {'core': {'source': 'other'}}\n"
         "BROKEN = {'core': {'nope': 1}}\n",
-        encoding="utf-8",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return "cli_settings_mod"
 
 
 # -- info ------------------------------------------------------------------------------------
@@ -69,16 +78,16 @@ def test_info_json_with_settings_module(settings_module: str) -> None:
 
 @pytest.fixture
 def pattern_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    (tmp_path / "cli_pattern_settings.py").write_text(
+    return _settings_module(
+        tmp_path,
+        monkeypatch,
+        "cli_pattern_settings",
         "SEC_AUDIT = {'core': {\n"
         "    'sensitive_value_patterns': [r'\\d{4}', r'(?<=x)y'],\n"
         "    'secret_detectors': ['us_ssn', 'jwt'],\n"
         "    'sensitive_key_sets': ['recommended'],\n"
         "}}\n",
-        encoding="utf-8",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return "cli_pattern_settings"
 
 
 def test_info_lists_detectors_key_sets_and_each_pattern_path(pattern_settings: str) -> None:
