@@ -89,7 +89,10 @@ def _agree(original: re.Pattern[str], other: object, value: str) -> None:
 @pytest.mark.parametrize("pattern", CONSTRUCTS)
 def test_every_construct_has_a_bounded_native_plan(pattern: str) -> None:
     plan = plan_pattern(re.compile(pattern), "value")
-    assert plan.plan in ("rust", "fancy"), plan
+    if pattern == r"(?i)(k)\1":  # the one construct left to re (docs/engine.md)
+        assert (plan.plan, plan.reason) == ("python", "case-insensitive back-reference")
+    else:
+        assert plan.plan in ("rust", "fancy"), plan
 
 
 @settings(max_examples=40, deadline=None)

@@ -19,6 +19,7 @@ Anything else runs through the compiled Python `re` pattern, unbounded.
 
 from __future__ import annotations
 
+import array
 import re
 import sys
 from dataclasses import dataclass
@@ -82,63 +83,67 @@ def _combine_flags(flags: int, add: int, remove: int) -> int:
     return (flags | add) & ~remove
 
 
-_SET_CACHE: dict[tuple[str, str, int, int], frozenset[int]] = {}
-_ALL_CODE_POINTS: list[str] = []
+Runs = tuple[tuple[int, int], ...]  # sorted, disjoint, inclusive code point ranges
+
+_RUNS_CACHE: dict[tuple[str, str, int, int], Runs] = {}
 
 
 def _every_code_point() -> str:
-    if not _ALL_CODE_POINTS:
-        _ALL_CODE_POINTS.append("".join(map(chr, range(_UNICODE_RANGE))))
-    return _ALL_CODE_POINTS[0]
+    """Every code point in order, lone surrogates included (4.4 MB; built per use from
+    a packed array, so no million one-character strings are ever alive)."""
+    packed = array.array("I", range(_UNICODE_RANGE)).tobytes()
+    return packed.decode("utf-32-le" if sys.byteorder == "little" else "utf-32-be", "surrogatepass")
 
 
-def _char_set(op: Any, av: Any, flags: int, universe: int) -> frozenset[int]:
-    """Code points below `universe` that one single-character node matches under `flags`.
+def _char_runs(op: Any, av: Any, flags: int, universe: int) -> Runs:
+    """The code points below `universe` that one single-character node matches under
+    `flags`, as runs.
 
     Compiles the node alone with Python's own compiler and asks it, so the answer is
-    Python's by construction. Cached on the node's text, flags and universe.
+    Python's by construction: the 128 ASCII characters one by one; all of Unicode in
+    one C-level scan of `node+` over every code point in order, where each maximal
+    match is one run (no per-character objects). Cached on the node, flags, universe.
     """
     flags &= _CHAR_FLAGS
     key = (str(op), repr(av), flags, universe)
-    cached = _SET_CACHE.get(key)
+    cached = _RUNS_CACHE.get(key)
     if cached is None:
         state = _sre_parse.State()
         state.flags = flags
-        compiled = _sre_compile.compile(_sre_parse.SubPattern(state, [(op, av)]), flags)
         if universe == _ASCII_RANGE:
-            cached = frozenset(code for code in range(128) if compiled.fullmatch(chr(code)))
+            node = _sre_compile.compile(_sre_parse.SubPattern(state, [(op, av)]), flags)
+            codes = [code for code in range(128) if node.fullmatch(chr(code))]
+            cached = _runs(codes)
         else:
-            # One C-level scan of every code point: each match is one character.
-            cached = frozenset(m.start() for m in compiled.finditer(_every_code_point()))
-        if len(_SET_CACHE) >= 4096:
-            _SET_CACHE.clear()
-        _SET_CACHE[key] = cached
+            node_alone = _sre_parse.SubPattern(state, [(op, av)])
+            repeat: Any = [(_c.MAX_REPEAT, (1, _c.MAXREPEAT, node_alone))]
+            scan = _sre_compile.compile(_sre_parse.SubPattern(state, repeat), flags)
+            cached = tuple((m.start(), m.end() - 1) for m in scan.finditer(_every_code_point()))
+        if len(_RUNS_CACHE) >= 4096:
+            _RUNS_CACHE.clear()
+        _RUNS_CACHE[key] = cached
     return cached
 
 
-def _runs(codes: frozenset[int]) -> list[tuple[int, int]]:
-    ordered = sorted(codes)
+def _runs(codes: list[int]) -> Runs:
+    """Runs of sorted, distinct code points."""
     runs: list[tuple[int, int]] = []
-    for code in ordered:
+    for code in codes:
         if runs and code == runs[-1][1] + 1:
             runs[-1] = (runs[-1][0], code)
         else:
             runs.append((code, code))
-    return runs
+    return tuple(runs)
 
 
-_SURROGATES = frozenset(range(0xD800, 0xE000))
-_NO_SURROGATES: dict[frozenset[int], frozenset[int]] = {}
-
-
-def _without_surrogates(codes: frozenset[int]) -> frozenset[int]:
-    cached = _NO_SURROGATES.get(codes)
-    if cached is None:
-        cached = codes - _SURROGATES if codes & _SURROGATES else codes
-        if len(_NO_SURROGATES) >= 1024:
-            _NO_SURROGATES.clear()
-        _NO_SURROGATES[codes] = cached
-    return cached
+def _without_surrogates(runs: Runs) -> Runs:
+    out: list[tuple[int, int]] = []
+    for start, stop in runs:
+        if start < 0xD800:
+            out.append((start, min(stop, 0xD7FF)))
+        if stop > 0xDFFF:
+            out.append((max(start, 0xE000), stop))
+    return tuple(out)
 
 
 def _rust_escape(code: int) -> str:
@@ -146,35 +151,17 @@ def _rust_escape(code: int) -> str:
 
 
 def _python_escape(code: int) -> str:
-    return (
-        rf"\x{code:02x}"
-        if code < 0x100
-        else rf"\u{code:04x}"
-        if code < 0x10000
-        else rf"\U{code:08x}"
-    )
+    if code < 0x100:
+        return rf"\x{code:02x}"
+    return rf"\u{code:04x}" if code < 0x10000 else rf"\U{code:08x}"
 
 
-_CLASS_CACHE: dict[tuple[frozenset[int], str], str] = {}
-
-
-def _class(codes: frozenset[int], escape: Any, never: str) -> str:
-    """A character class of exactly `codes` (cached: a Unicode set has ~1M members)."""
-    key = (codes, never)
-    cached = _CLASS_CACHE.get(key)
-    if cached is None:
-        cached = _format_class(codes, escape, never)
-        if len(_CLASS_CACHE) >= 1024:
-            _CLASS_CACHE.clear()
-        _CLASS_CACHE[key] = cached
-    return cached
-
-
-def _format_class(codes: frozenset[int], escape: Any, never: str) -> str:
-    if not codes:
+def _class(runs: Runs, escape: Any, never: str) -> str:
+    """A character class of exactly the code points of `runs`."""
+    if not runs:
         return never
     parts: list[str] = []
-    for start, stop in _runs(codes):
+    for start, stop in runs:
         if stop - start >= 2:
             parts.append(escape(start) + "-" + escape(stop))
         else:
@@ -182,8 +169,8 @@ def _format_class(codes: frozenset[int], escape: Any, never: str) -> str:
     return "[" + "".join(parts) + "]"
 
 
-def _rust_class(codes: frozenset[int]) -> str:
-    return _class(codes, _rust_escape, NEVER_MATCHING_CLASS)
+def _rust_class(runs: Runs) -> str:
+    return _class(runs, _rust_escape, NEVER_MATCHING_CLASS)
 
 
 def _quantifier(low: int, high: int, lazy: bool) -> str:
@@ -211,13 +198,13 @@ class _Translator:
         # End of text in the target's syntax.
         self.end = r"\Z" if target == "regex" else r"\z"
 
-    def char_class(self, codes: frozenset[int]) -> str:
+    def char_class(self, runs: Runs) -> str:
         if self.target == "regex":
-            return _class(codes, _python_escape, "(?!)")
+            return _class(runs, _python_escape, "(?!)")
         if self.target == "fancy":
             # Rust text has no lone surrogates (such windows go to the host).
-            codes = _without_surrogates(codes)
-        return _rust_class(codes)
+            runs = _without_surrogates(runs)
+        return _rust_class(runs)
 
     def sequence(self, items: Any, flags: int, top: bool = False) -> str:
         last = len(items) - 1
@@ -227,7 +214,7 @@ class _Translator:
 
     def node(self, op: Any, av: Any, flags: int, trailing: bool) -> str:
         if op in _SINGLE_CHAR:
-            return self.char_class(_char_set(op, av, flags, self.universe))
+            return self.char_class(_char_runs(op, av, flags, self.universe))
         if op is _c.SUBPATTERN:
             group, add, remove, sub = av
             opening = "(" if group is not None and self.target != "rust" else "(?:"
@@ -248,9 +235,8 @@ class _Translator:
     def backtracking(self, name: str, av: Any, flags: int) -> str:
         if name == "GROUPREF":
             if flags & re.IGNORECASE:
-                if self.target == "regex":
-                    raise _NotTranslatable("case-insensitive back-reference")
-                return rf"(?i:\{av})"
+                # fancy-regex and regex fold differently from re (the Kelvin sign).
+                raise _NotTranslatable("case-insensitive back-reference")
             return rf"(?:\{av})"
         if name == "GROUPREF_EXISTS":
             group, yes, no = av
@@ -318,7 +304,7 @@ class _Translator:
             raise _NotTranslatable(f"unsupported anchor {at}")
         if flags & re.LOCALE:
             raise _NotTranslatable("LOCALE word boundary")
-        word = self.char_class(_char_set(*_WORD_NODE, flags, self.universe))
+        word = self.char_class(_char_runs(*_WORD_NODE, flags, self.universe))
         if at is _c.AT_BOUNDARY:
             return rf"(?:(?<={word})(?!{word})|(?<!{word})(?={word}))"
         inside = rf"(?:(?<={word})(?={word})|(?<!{word})(?!{word}))"
