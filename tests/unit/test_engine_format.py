@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 Make = Callable[..., Any]
 
 # Nothing scrubbed or bounded: the engine must then be exactly json.dumps.
-OPEN = {"sensitive_keys": [], "secret_detectors": []}
+OPEN = {"sensitive_keys": [], "secret_detectors": [], "sensitive_key_sets": ()}
 WIDE = {
     "max_depth": 1000,
     "max_mapping_entries": 10_000,
