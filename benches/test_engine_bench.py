@@ -106,32 +106,66 @@ def interleaved(
     return best[0], best[1]
 
 
+def _groups(
+    engine: Any, other: Callable[[str, bytes | None], Callable[[], Any]], calls: int
+) -> list[tuple[str, Callable[[], Any], Callable[[], Any], int]]:
+    """(name, engine call, the compared call, calls per batch) for render and bodies."""
+    env = event_envelope()
+    groups: list[tuple[str, Callable[[], Any], Callable[[], Any], int]] = [
+        ("render 404", lambda: engine.render(env), other("render", None), calls),
+    ]
+    for size, data in BODIES.items():
+        groups.append(
+            (
+                f"capture_body {size}",
+                lambda data=data: engine.capture_body(data),
+                other("capture_body", data),
+                max(1, calls * 2048 // (len(data) * 7)),
+            )
+        )
+    return groups
+
+
 def main(argv: list[str] | None = None) -> None:
     import argparse
+    import dataclasses
 
     parser = argparse.ArgumentParser(description="Interleaved native / floor ratios.")
     parser.add_argument("--batches", type=int, default=40)
     parser.add_argument("--calls", type=int, default=2000, help="per batch, for render")
+    parser.add_argument(
+        "--detectors",
+        choices=("native", "python"),
+        help="instead: this engine with the secret detectors on vs off (their cost)",
+    )
     args = parser.parse_args(argv)
-    native = build_engine(engine_config(), kind="native")
-    env = event_envelope()
-    groups: list[tuple[str, Callable[[], Any], Callable[[], Any], int]] = [
-        ("render 404", lambda: native.render(env), lambda: orjson.dumps(env), args.calls),
-    ]
-    for size, data in BODIES.items():
-        calls = max(1, args.calls * 2048 // (len(data) * 7))
-        groups.append(
-            (
-                f"capture_body {size}",
-                lambda data=data: native.capture_body(data),
-                lambda data=data: orjson.dumps(json.loads(data)),
-                calls,
-            )
-        )
-    print("| Benchmark | native | floor | native vs floor |")
+    if args.detectors:
+        config = engine_config()
+        on = build_engine(config, kind=args.detectors)
+        off = build_engine(dataclasses.replace(config, secret_detectors=()), kind=args.detectors)
+        env = event_envelope()
+
+        def detectors_off(kind: str, data: bytes | None) -> Callable[[], Any]:
+            if kind == "render":
+                return lambda: off.render(env)
+            return lambda: off.capture_body(data)
+
+        groups = _groups(on, detectors_off, args.calls)
+        print(f"| Benchmark ({args.detectors}) | detectors on | off | on vs off |")
+    else:
+        native = build_engine(engine_config(), kind="native")
+        envelope = event_envelope()
+
+        def floor(kind: str, data: bytes | None) -> Callable[[], Any]:
+            if kind == "render":
+                return lambda: orjson.dumps(envelope)
+            return lambda: orjson.dumps(json.loads(data or b"{}"))
+
+        groups = _groups(native, floor, args.calls)
+        print("| Benchmark | native | floor | native vs floor |")
     print("|---|---:|---:|---:|")
-    for name, fn, floor, calls in groups:
-        a, b = interleaved(fn, floor, args.batches, calls)
+    for name, fn, compared, calls in groups:
+        a, b = interleaved(fn, compared, args.batches, calls)
         print(f"| {name} | {a * 1e6:.2f} us | {b * 1e6:.2f} us | {a / b:.3f}x |", flush=True)
 
 

@@ -1,7 +1,6 @@
 """Type stub for the Rust extension `sec_audit._native` (rust/sec-audit-py)."""
 
 from collections.abc import Callable, Sequence
-from re import Pattern
 from typing import Any, final
 
 # PyO3 sets __all__ on the module to everything added to it (mypy.stubtest checks it).
@@ -19,7 +18,8 @@ class Engine:
         *,
         sensitive_keys: Sequence[str],
         key_allowlist: Sequence[str],
-        patterns: Sequence[tuple[str | None, Pattern[str]]],
+        # (plan, translation, ValuePattern): see sec_audit.core.engine.patterns.
+        patterns: Sequence[tuple[str, str | None, Any]],
         detectors: Sequence[str],
         mode: str,
         limits: tuple[int, int, int, int, int],

@@ -206,8 +206,11 @@ def _info(args: argparse.Namespace, out: TextIO) -> int:
         f"sensitive_value_patterns: {len(summary['sensitive_value_patterns'])}",
     ]
     for item in summary["sensitive_value_patterns"]:
-        reason = f" ({item['reason']})" if item.get("reason") else ""
-        lines.append(f"  {item['pattern']!r}: {item['plan']}{reason}")
+        # Which engine path runs it, where the rest of the windows go, and whether
+        # every path is bounded (docs/security.md, *Value patterns cannot hang*).
+        other = f", other windows: {item['other_windows']}" if item.get("other_windows") else ""
+        bounded = "bounded" if item["bounded"] else "UNBOUNDED"
+        lines.append(f"  {item['pattern']!r}: {item['path']}{other}; {bounded} ({item['reason']})")
     for section in INFO_SECTIONS:
         lines.append(f"{section}:")
         lines.extend(f"  {key}: {_text(value)}" for key, value in summary[section].items())

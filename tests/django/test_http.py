@@ -223,6 +223,28 @@ def test_url_query_redacts_sensitive_parameters(client, audit):
     audit.assert_no_secrets()
 
 
+def test_url_query_keys_match_like_body_keys(client, audit):
+    # Folding (fullwidth, Cyrillic look-alike) and the recommended key set's whole
+    # tokens apply to query keys exactly as to body keys; ordinary words stay visible.
+    query = (
+        "%EF%BD%90%EF%BD%81%EF%BD%93%EF%BD%93%EF%BD%97%EF%BD%8F%EF%BD%92%EF%BD%84=a1"
+        "&p%D0%B0ssword=a2&card_pin=a3&pinCode=a4&otp=a5&shipping=ok&author=ok&compass=ok"
+    )
+    audit.configure({"core": {"log_url_query": True}})
+    client.get(f"/items/7/?{query}")
+    assert audit.attrs()["url.query"] == (
+        "%EF%BD%90%EF%BD%81%EF%BD%93%EF%BD%93%EF%BD%97%EF%BD%8F%EF%BD%92%EF%BD%84=[REDACTED]"
+        "&p%D0%B0ssword=[REDACTED]&card_pin=[REDACTED]&pinCode=[REDACTED]&otp=[REDACTED]"
+        "&shipping=ok&author=ok&compass=ok"
+    )
+    audit.configure({"core": {"log_url_query": True, "sensitive_key_sets": ()}})
+    client.get("/items/7/?card_pin=a3&otp=a5&password=a1")
+    assert audit.attrs()["url.query"] == "card_pin=a3&otp=a5&password=[REDACTED]"
+    audit.configure({"core": {"log_url_query": True, "sensitive_key_allowlist": ["card_pin"]}})
+    client.get("/items/7/?card_pin=a3&otp=a5")
+    assert audit.attrs()["url.query"] == "card_pin=a3&otp=[REDACTED]"
+
+
 def test_url_query_value_patterns_and_detectors_apply(client, audit):
     audit.configure({"core": {"log_url_query": True}})
     client.get("/items/7/?key_id=AKIAIOSFODNN7EXAMPLE")

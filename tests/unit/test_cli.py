@@ -26,19 +26,28 @@ def no_django_settings_module(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("DJANGO_SETTINGS_MODULE", raising=False)
 
 
+def _settings_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, name: str, source: str
+) -> str:
+    """A settings module `name` with `source`, importable for the test."""
+    (tmp_path / f"{name}.py").write_text(source, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    return name
+
+
 @pytest.fixture
 def settings_module(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    (tmp_path / "cli_settings_mod.py").write_text(
+    return _settings_module(
+        tmp_path,
+        monkeypatch,
+        "cli_settings_mod",
         "SEC_AUDIT = {\n"
         "    'core': {'source': 'shop', 'sensitive_value_patterns': [r'hunter\\d']},\n"
         "    'logging': {'projection_limits': {'max_string_length': 24}},\n"
         "}\n"
         "OTHER = {'core': {'source': 'other'}}\n"
         "BROKEN = {'core': {'nope': 1}}\n",
-        encoding="utf-8",
     )
-    monkeypatch.syspath_prepend(str(tmp_path))
-    return "cli_settings_mod"
 
 
 # -- info ------------------------------------------------------------------------------------
@@ -65,6 +74,55 @@ def test_info_json_with_settings_module(settings_module: str) -> None:
     assert [p["pattern"] for p in info["sensitive_value_patterns"]] == ["hunter\\d"]
     code, out, _ = run("info", "--settings", f"{settings_module}:OTHER", "--json")
     assert json.loads(out)["source"] == "other"
+
+
+@pytest.fixture
+def pattern_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    return _settings_module(
+        tmp_path,
+        monkeypatch,
+        "cli_pattern_settings",
+        "SEC_AUDIT = {'core': {\n"
+        "    'sensitive_value_patterns': [r'\\d{4}', r'(?<=x)y'],\n"
+        "    'secret_detectors': ['us_ssn', 'jwt'],\n"
+        "    'sensitive_key_sets': ['recommended'],\n"
+        "}}\n",
+    )
+
+
+def test_info_lists_detectors_key_sets_and_each_pattern_path(pattern_settings: str) -> None:
+    code, out, _ = run("info", "--settings", pattern_settings)
+    assert code == 0
+    lines = out.splitlines()
+    assert "secret_detectors: jwt, us_ssn" in lines  # catalogue order
+    assert "sensitive_key_sets: recommended" in lines
+    at = lines.index("sensitive_value_patterns: 2")
+    if active_engine_name() == "native":
+        assert lines[at + 1].startswith(
+            "  '\\\\d{4}': linear, other windows: regex-with-timeout; bounded ("
+        )
+        assert lines[at + 2].startswith(
+            "  '(?<=x)y': bounded backtracking, other windows: regex-with-timeout; bounded ("
+        )
+    else:
+        assert lines[at + 1] == (
+            "  '\\\\d{4}': regex-with-timeout; bounded (exact translation, 0.1 s timeout per call)"
+        )
+        assert lines[at + 2].startswith("  '(?<=x)y': regex-with-timeout; bounded (")
+
+
+def test_info_says_unbounded_without_the_regex_module(
+    pattern_settings: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sec_audit.core.engine.python import patterns
+
+    monkeypatch.setattr(patterns, "regex_module", lambda: None)
+    code, out, _ = run("info", "--settings", pattern_settings, "--json")
+    assert code == 0
+    report = json.loads(out)["sensitive_value_patterns"]
+    assert [entry["bounded"] for entry in report] == [False, False]
+    assert {entry.get("other_windows") or entry["path"] for entry in report} == {"python re"}
+    assert all("regex module is not installed" in entry["reason"] for entry in report)
 
 
 def test_info_bad_settings_exit_2(settings_module: str) -> None:

@@ -69,6 +69,18 @@ def test_match_mode_spans(make_engine: Make) -> None:
     )
 
 
+def test_match_mode_masks_the_whole_private_key_block(make_engine: Make) -> None:
+    engine = make_engine(core={"value_scrub_mode": "match"})
+    block = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA7b+/x=\n-----END RSA PRIVATE KEY-----"
+    assert engine.project(f"key: {block} (rotated)") == '"key: [REDACTED] (rotated)"'
+    escaped = block.replace("\n", "\\n")  # a JSON blob logged as text
+    assert engine.project(f'{{"private_key": "{escaped}\\n"}}') == (
+        '"{\\"private_key\\": \\"[REDACTED]\\\\n\\"}"'  # the END line ends it
+    )
+    # No END line (cut off): the base64 body after the header goes too.
+    assert engine.project("k=-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBg") == '"k=[REDACTED]"'
+
+
 def test_boundaries_and_retry_after_rejection() -> None:
     rx = re.compile(r"[0-9](?:[ -]?[0-9]){12,18}")
     text = "x4111111111111111 4111111111111111"

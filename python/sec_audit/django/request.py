@@ -308,17 +308,23 @@ def error_class_name(cls: type) -> str:
 class QueryRedactor:
     """`url.query`: the raw query string with the values of sensitive keys redacted.
 
-    Keys are decoded (`+`, `%XX`) only to decide sensitivity; the text written is the
-    raw text the client sent, so nothing is normalised away. Value patterns and
+    Keys are decoded (`+`, `%XX`) only to decide sensitivity, then matched exactly as
+    body and attribute keys are: folded, `sensitive_keys` as substrings, the
+    `sensitive_key_sets` words as whole tokens, the allowlist exact. The text written
+    is the raw text the client sent, so nothing is normalised away. Value patterns and
     detectors then run on the whole string in the engine, like any attribute.
     """
 
     __slots__ = ("_is_sensitive",)
 
-    def __init__(self, sensitive_keys: Sequence[str], allowlist: Sequence[str]) -> None:
+    def __init__(
+        self, sensitive_keys: Sequence[str], allowlist: Sequence[str], key_sets: Sequence[str] = ()
+    ) -> None:
+        from sec_audit.core.config import key_set_words
         from sec_audit.core.engine.python.keys import KeyMatcher
 
-        self._is_sensitive = KeyMatcher(sensitive_keys, allowlist).is_sensitive
+        matcher = KeyMatcher(sensitive_keys, allowlist, key_set_words(key_sets))
+        self._is_sensitive = matcher.is_sensitive
 
     def __call__(self, query: str) -> str:
         from urllib.parse import unquote_plus

@@ -141,7 +141,9 @@ class DjangoLoggingRuntime:
         self.proxy_networks = django.trusted_proxy_networks
         self.proxy_count = django.trusted_proxy_count
         self.query_redactor = (
-            QueryRedactor(core.sensitive_keys, core.sensitive_key_allowlist)
+            QueryRedactor(
+                core.sensitive_keys, core.sensitive_key_allowlist, core.sensitive_key_sets
+            )
             if core.log_url_query
             else None
         )

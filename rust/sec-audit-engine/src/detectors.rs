@@ -252,7 +252,11 @@ pub const CATALOGUE: &[(&str, &str, bool)] = &[
     ),
     (
         "private_key_block",
-        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----",
+        concat!(
+            r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----",
+            r"(?:[A-Za-z0-9+/= \t\r\n\\:,.-]*?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----",
+            r"|[A-Za-z0-9+/= \t\r\n\\]*)"
+        ),
         false,
     ),
     (

@@ -13,7 +13,7 @@ pub mod patterns;
 pub mod projection;
 pub mod strings;
 
-pub use patterns::{HostError, HostPatterns, NoHost};
+pub use patterns::{HostError, HostPatterns, NoHost, PatternSpec};
 
 pub const REDACTED: &str = "[REDACTED]";
 pub const TRUNCATED: &str = "[TRUNCATED]";
@@ -67,8 +67,8 @@ pub struct EngineSpec {
     pub sensitive_keys: Vec<String>,
     /// Normalised, non-empty.
     pub key_allowlist: Vec<String>,
-    /// One entry per user pattern: `Some(rust_source)` for a `rust` plan.
-    pub patterns: Vec<Option<String>>,
+    /// One entry per user pattern, as planned by `plan_pattern`.
+    pub patterns: Vec<patterns::PatternSpec>,
     pub detectors: Vec<String>,
     pub mode: ScrubMode,
     pub limits: Limits,

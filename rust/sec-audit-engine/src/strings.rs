@@ -67,7 +67,11 @@ impl Engine {
                 }
                 ScrubMode::Match => {
                     let mut spans: Vec<(usize, usize)> = Vec::new();
-                    self.patterns.spans(window, ascii, host, &mut spans)?;
+                    if !self.patterns.spans(window, ascii, host, &mut spans)? {
+                        // A pattern hit its bound: fail closed.
+                        out.extend_from_slice(b"\"[REDACTED]\"");
+                        return Ok(());
+                    }
                     self.detectors.hits(window, &mut spans, false);
                     if !spans.is_empty() {
                         self.write_match_mode(out, window, beyond, &mut spans, l);

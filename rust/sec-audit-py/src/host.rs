@@ -1,4 +1,6 @@
-//! `HostPatterns` for the core: the compiled Python patterns, called with the GIL.
+//! `HostPatterns` for the core: the Python `ValuePattern`s
+//! (`sec_audit.core.engine.python.patterns`), called with the GIL. A `ValuePattern`
+//! bounds its own work where it can and answers a hit bound as fail-closed.
 
 use crate::text::{cp_to_byte, py_str_from_wtf8};
 use pyo3::prelude::*;
@@ -6,10 +8,9 @@ use sec_audit_engine::{HostError, HostPatterns};
 
 fn search(py: Python<'_>, pat: &Py<PyAny>, window: &[u8]) -> PyResult<bool> {
     let s = py_str_from_wtf8(py, window)?;
-    Ok(!pat
-        .bind(py)
+    pat.bind(py)
         .call_method1(pyo3::intern!(py, "search"), (s,))?
-        .is_none())
+        .is_truthy()
 }
 
 fn find_spans(
@@ -17,23 +18,32 @@ fn find_spans(
     pat: &Py<PyAny>,
     window: &[u8],
     spans: &mut Vec<(usize, usize)>,
-) -> PyResult<()> {
+) -> PyResult<bool> {
     let s = py_str_from_wtf8(py, window)?;
     let ascii = window.is_ascii();
-    let it = pat
+    let found = pat
         .bind(py)
-        .call_method1(pyo3::intern!(py, "finditer"), (s,))?;
-    for m in it.try_iter()? {
-        let (a, b): (usize, usize) = m?.call_method0(pyo3::intern!(py, "span"))?.extract()?;
-        if b > a {
-            if ascii {
-                spans.push((a, b));
-            } else {
-                spans.push((cp_to_byte(window, a), cp_to_byte(window, b)));
-            }
+        .call_method1(pyo3::intern!(py, "spans"), (s,))?;
+    if found.is_none() {
+        return Ok(false);
+    }
+    for span in found.try_iter()? {
+        let (a, b): (usize, usize) = span?.extract()?;
+        if ascii {
+            spans.push((a, b));
+        } else {
+            spans.push((cp_to_byte(window, a), cp_to_byte(window, b)));
         }
     }
-    Ok(())
+    Ok(true)
+}
+
+/// Report a step-limit hit through the pattern's own `report_limit` (never raises
+/// into the walk: a failing report is the operator's problem, not the request's).
+fn limit_hit(py: Python<'_>, pat: &Py<PyAny>) {
+    if let Err(e) = pat.bind(py).call_method0(pyo3::intern!(py, "report_limit")) {
+        e.write_unraisable(py, Some(pat.bind(py)));
+    }
 }
 
 /// With the GIL held (render).
@@ -55,11 +65,14 @@ impl HostPatterns for AttachedHost<'_, '_> {
         idx: usize,
         window: &[u8],
         spans: &mut Vec<(usize, usize)>,
-    ) -> Result<(), HostError> {
+    ) -> Result<bool, HostError> {
         find_spans(self.py, &self.patterns[idx], window, spans).map_err(|e| {
             self.err = Some(e);
             HostError
         })
+    }
+    fn limit_hit(&mut self, idx: usize) {
+        limit_hit(self.py, &self.patterns[idx]);
     }
 }
 
@@ -82,11 +95,14 @@ impl HostPatterns for DetachedHost<'_> {
         idx: usize,
         window: &[u8],
         spans: &mut Vec<(usize, usize)>,
-    ) -> Result<(), HostError> {
+    ) -> Result<bool, HostError> {
         let r = Python::attach(|py| find_spans(py, &self.patterns[idx], window, spans));
         r.map_err(|e| {
             self.err = Some(e);
             HostError
         })
+    }
+    fn limit_hit(&mut self, idx: usize) {
+        Python::attach(|py| limit_hit(py, &self.patterns[idx]));
     }
 }

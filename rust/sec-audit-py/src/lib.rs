@@ -18,7 +18,7 @@ use pyo3::types::{PyBytes, PyDict, PyFrozenSet, PyString, PyTuple};
 use render::{with_scratch, Scratch, Walk};
 use sec_audit_engine::body::BodyOutcome;
 use sec_audit_engine::projection::{KEY_EXEMPT, VALUE_EXEMPT};
-use sec_audit_engine::{EngineSpec, Limits, ScrubMode};
+use sec_audit_engine::{EngineSpec, Limits, PatternSpec, ScrubMode};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 /// Everything `Engine` holds (shared read-only by every call).
@@ -63,6 +63,19 @@ fn ascii_str<'py>(py: Python<'py>, out: &[u8]) -> Bound<'py, PyString> {
     PyString::new(py, std::str::from_utf8(out).unwrap_or(""))
 }
 
+/// A plan from `plan_pattern` ("rust" / "fancy" with the translation, "python").
+fn pattern_spec(plan: &str, source: Option<&str>) -> PyResult<PatternSpec> {
+    match (plan, source) {
+        ("rust", Some(s)) => Ok(PatternSpec::Linear(s.to_string())),
+        ("fancy", Some(s)) => Ok(PatternSpec::Backtracking(s.to_string())),
+        ("python", _) => Ok(PatternSpec::Host),
+        _ => Err(PyValueError::new_err(format!(
+            "bad pattern plan {plan:?} (source given: {})",
+            source.is_some()
+        ))),
+    }
+}
+
 #[pyclass(frozen, module = "sec_audit._native", name = "Engine")]
 pub struct Engine {
     inner: Inner,
@@ -80,7 +93,7 @@ impl Engine {
     fn new(
         sensitive_keys: Vec<String>,
         key_allowlist: Vec<String>,
-        patterns: Vec<(Option<String>, Py<PyAny>)>,
+        patterns: Vec<(String, Option<String>, Py<PyAny>)>,
         detectors: Vec<String>,
         mode: &str,
         limits: (usize, usize, usize, usize, usize),
@@ -113,7 +126,10 @@ impl Engine {
             sensitive_keys,
             key_allowlist,
             key_tokens,
-            patterns: patterns.iter().map(|(src, _)| src.clone()).collect(),
+            patterns: patterns
+                .iter()
+                .map(|(plan, src, _)| pattern_spec(plan, src.as_deref()))
+                .collect::<PyResult<_>>()?,
             detectors,
             mode,
             limits: Limits {
@@ -132,7 +148,7 @@ impl Engine {
                 core,
                 host_patterns: !patterns.is_empty(),
                 scratch: std::sync::Mutex::new(Scratch::shared()),
-                py_patterns: patterns.into_iter().map(|(_, p)| p).collect(),
+                py_patterns: patterns.into_iter().map(|(_, _, p)| p).collect(),
                 classify,
                 fragment_cls,
                 mapping_cls,
@@ -250,7 +266,7 @@ impl Engine {
         })
     }
 
-    /// (index, reason) of `rust`-plan patterns the Rust regex compiler refused.
+    /// (index, reason) of `rust`/`fancy` plans the Rust compilers refused.
     fn demoted_patterns(&self) -> Vec<(usize, String)> {
         self.inner.core.patterns.demoted.clone()
     }

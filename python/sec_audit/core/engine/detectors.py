@@ -86,7 +86,14 @@ CATALOGUE: tuple[Detector, ...] = (
     Detector("stripe_key", r"(?:sk|rk)_(?:live|test)_[0-9A-Za-z]{16,247}"),
     Detector("google_api_key", r"AIza[0-9A-Za-z_-]{35}"),
     Detector("jwt", r"eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{16,}"),
-    Detector("private_key_block", r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"),
+    # The header, then the block: through its END line when there is one, else the
+    # base64 body that follows (real or escaped newlines), so 'match' mode masks it all.
+    Detector(
+        "private_key_block",
+        r"-----BEGIN (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"
+        r"(?:[A-Za-z0-9+/= \t\r\n\\:,.-]*?-----END (?:[A-Z0-9]+ ){0,3}PRIVATE KEY-----"
+        r"|[A-Za-z0-9+/= \t\r\n\\]*)",
+    ),
     Detector("http_credentials", r"(?:[Bb]earer|[Bb]asic) [A-Za-z0-9._~+/-]{16,}=*"),
     Detector("payment_card", r"[0-9](?:[ -]?[0-9]){12,18}", payment_card_valid),
     Detector(

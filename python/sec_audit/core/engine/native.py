@@ -1,8 +1,8 @@
 """`NativeEngine`: the Rust engine (`sec_audit._native`) behind the engine API.
 
 The adapter only compiles: it hands the extension plain data from `EngineConfig` (keys,
-limits, detector names), each user pattern's plan from `plan_pattern` together with the
-compiled Python pattern (for `python` plans and non-ASCII windows), and a few helpers
+limits, detector names), each user pattern's plan from `plan_pattern` together with its
+`ValuePattern` (for `python` plans and the windows Rust leaves to the host), and a few helpers
 for the rare cases the Rust walk leaves to Python: the value types of step 7-12 of
 docs/engine.md (`classify`) and request bodies the streaming parser cannot decide
 exactly (the reference's `capture_body`). Every call then goes straight to Rust.
@@ -18,6 +18,7 @@ from typing import Any
 from .config import EngineConfig
 from .fragment import BodyFragment
 from .patterns import PatternPlan, plan_pattern
+from .python.patterns import ValuePattern, pattern_report
 from .python.projection import _STRINGIFIED, unserializable
 
 __all__ = ["NativeEngine"]
@@ -59,6 +60,11 @@ class NativeEngine:
         self.config = config
         mode = config.value_scrub_mode
         self._plans: list[PatternPlan] = [plan_pattern(p, mode) for p in config.value_patterns]
+        # What the host runs (non-ASCII windows, `python` plans) and who reports a
+        # step-limit hit: the same objects as the Python engine's.
+        self.value_patterns = [
+            ValuePattern(i, p, mode) for i, p in enumerate(config.value_patterns)
+        ]
         self._reference: Any = None
         limits = config.limits
         self._engine = _native.Engine(
@@ -66,8 +72,8 @@ class NativeEngine:
             key_allowlist=sorted(config.key_allowlist),
             key_tokens=list(config.key_tokens),
             patterns=[
-                (plan.rust_source if plan.plan == "rust" else None, pattern)
-                for plan, pattern in zip(self._plans, config.value_patterns, strict=True)
+                (plan.plan, plan.rust_source, value_pattern)
+                for plan, value_pattern in zip(self._plans, self.value_patterns, strict=True)
             ],
             detectors=list(config.secret_detectors),
             mode=mode,
@@ -102,17 +108,7 @@ class NativeEngine:
         return result
 
     def pattern_report(self) -> list[dict[str, Any]]:
-        demoted = dict(self._engine.demoted_patterns())
-        report = []
-        for index, (pattern, plan) in enumerate(
-            zip(self.config.value_patterns, self._plans, strict=True)
-        ):
-            if index in demoted:
-                report.append(
-                    {"pattern": pattern.pattern, "plan": "python", "reason": demoted[index]}
-                )
-            else:
-                report.append(
-                    {"pattern": pattern.pattern, "plan": plan.plan, "reason": plan.reason}
-                )
-        return report
+        plans = list(self._plans)
+        for index, reason in self._engine.demoted_patterns():
+            plans[index] = PatternPlan("python", None, reason)
+        return pattern_report(self.value_patterns, plans)

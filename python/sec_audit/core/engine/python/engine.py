@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from ..detectors import DetectorSet
 from ..fragment import BodyFragment
-from ..patterns import plan_pattern
 from .body import BodyCapture
 from .json_writer import encode_str
 from .keys import KeyMatcher
+from .patterns import ValuePattern, pattern_report
 from .projection import Projector, verbatim_projector
 from .strings import StringRule
 
@@ -28,8 +28,11 @@ class PythonEngine:
     def __init__(self, config: EngineConfig) -> None:
         self.config = config
         limits = config.limits
+        self.value_patterns = [
+            ValuePattern(i, p, config.value_scrub_mode) for i, p in enumerate(config.value_patterns)
+        ]
         self._strings = StringRule(
-            config.value_patterns,
+            self.value_patterns,
             DetectorSet(config.secret_detectors),
             config.value_scrub_mode,
             limits.max_string_length,
@@ -81,11 +84,7 @@ class PythonEngine:
         return self._capture(data)
 
     def pattern_report(self) -> list[dict[str, Any]]:
-        report = []
-        for pattern in self.config.value_patterns:
-            plan = plan_pattern(pattern, self.config.value_scrub_mode)
-            report.append({"pattern": pattern.pattern, "plan": plan.plan, "reason": plan.reason})
-        return report
+        return pattern_report(self.value_patterns, None)
 
     def _project_body(self, obj: dict[str, Any]) -> str:
         walk = self._projector.walk(False)

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 from ..detectors import DetectorSet
+from .patterns import ValuePattern
 
 __all__ = ["REDACTED", "TRUNCATED", "WINDOW_MARGIN", "StringRule", "merge_spans"]
 
@@ -32,7 +32,7 @@ class StringRule:
 
     def __init__(
         self,
-        patterns: Sequence[re.Pattern[str]],
+        patterns: Sequence[ValuePattern],
         detectors: DetectorSet,
         mode: str,
         max_length: int,
@@ -60,14 +60,19 @@ class StringRule:
                 return REDACTED
             return self.truncate(text)
         spans = self._match_spans(window)
+        if spans is None:
+            return REDACTED  # a pattern hit its bound: fail closed
         if not spans:
             return self.truncate(text)
         return self._splice(text, spans)
 
-    def _match_spans(self, window: str) -> list[tuple[int, int]]:
-        spans = [
-            m.span() for p in self._patterns for m in p.finditer(window) if m.end() > m.start()
-        ]
+    def _match_spans(self, window: str) -> list[tuple[int, int]] | None:
+        spans: list[tuple[int, int]] = []
+        for pattern in self._patterns:
+            found = pattern.spans(window)
+            if found is None:
+                return None
+            spans.extend(found)
         spans.extend(self._detectors.hits(window))
         return merge_spans(spans)
 
