@@ -16,7 +16,7 @@ use sec_audit_engine::projection::{
     Q_TRUNCATED,
 };
 use sec_audit_engine::strings::cp_offset;
-use sec_audit_engine::{Engine, EngineSpec, Limits, NoHost, ScrubMode};
+use sec_audit_engine::{Engine, EngineSpec, Limits, NoHost, PatternSpec, ScrubMode};
 
 #[derive(Debug, Clone, PartialEq)]
 enum V {
@@ -46,7 +46,7 @@ fn engine(limits: Limits) -> Engine {
     engine_with(limits, vec![], ScrubMode::Value)
 }
 
-fn engine_with(limits: Limits, patterns: Vec<Option<String>>, mode: ScrubMode) -> Engine {
+fn engine_with(limits: Limits, patterns: Vec<PatternSpec>, mode: ScrubMode) -> Engine {
     Engine::new(&EngineSpec {
         sensitive_keys: vec!["password".into(), "token".into(), "secret".into()],
         detectors: vec!["aws_access_key_id".into()],
@@ -536,7 +536,7 @@ fn numbers_exact() {
 
 #[test]
 fn body_is_scrubbed_and_bounded() {
-    let pattern = vec![Some(r"\bSSN-\d+".to_string())];
+    let pattern = vec![PatternSpec::Linear(r"\bSSN-\d+".to_string())];
     let eng = engine_with(
         Limits {
             max_depth: 3,
