@@ -77,8 +77,9 @@ impl Masks16 {
 #[cfg(target_arch = "x86_64")]
 #[inline(always)]
 fn masks16(chunk: &[u8; 16]) -> Masks16 {
-    // SSE2 is part of x86_64.
     use std::arch::x86_64::*;
+    // SAFETY: SSE2 is part of x86_64 (always available); the one unaligned load reads
+    // exactly the 16 bytes of `chunk`, a `&[u8; 16]`.
     unsafe {
         let v = _mm_loadu_si128(chunk.as_ptr() as *const __m128i);
         // `x in [lo, lo + n)` as one signed compare after shifting lo to -128.

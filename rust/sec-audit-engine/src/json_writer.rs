@@ -152,8 +152,9 @@ pub fn plain_prefix(s: &[u8]) -> usize {
     let mut i = 0;
     #[cfg(target_arch = "x86_64")]
     {
-        // SSE2 is part of x86_64: 16 bytes per step.
         use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64 (always available); each unaligned load reads
+        // `s[i..i + 16]`, inside the slice by the loop condition `i + 16 <= n`.
         unsafe {
             let quote = _mm_set1_epi8(b'"' as i8);
             let backslash = _mm_set1_epi8(b'\\' as i8);
