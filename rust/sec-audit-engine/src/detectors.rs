@@ -481,6 +481,22 @@ fn is_alnum(b: u8) -> bool {
     b.is_ascii_alphanumeric()
 }
 
+/// Where the hit of candidate `w[s..e]` ends, or None for no hit (detectors.py
+/// `_hit_end`): alphanumeric boundaries on both sides; a card candidate that fails is
+/// cut back at its separators, longest piece first (`4111111111111111 42` holds a card).
+fn hit_end(card: bool, w: &[u8], s: usize, e: usize) -> Option<usize> {
+    if s > 0 && is_alnum(w[s - 1]) {
+        return None;
+    }
+    let right = e == w.len() || !is_alnum(w[e]);
+    if !card || (right && valid_card(&w[s..e])) {
+        return right.then_some(e);
+    }
+    (s + 1..e)
+        .rev()
+        .find(|&cut| (w[cut] == b' ' || w[cut] == b'-') && valid_card(&w[s..cut]))
+}
+
 /// Luhn + issuer prefix + one separator kind (docs/engine.md `payment_card`).
 pub fn valid_card(m: &[u8]) -> bool {
     let mut sep: Option<u8> = None;
@@ -675,10 +691,8 @@ impl Detectors {
                     Some(m) => m,
                     None => break,
                 };
-                let (s, e) = (m.start(), m.end());
-                let left = s == 0 || !is_alnum(window[s - 1]);
-                let right = e == window.len() || !is_alnum(window[e]);
-                if left && right && (!det.card || valid_card(&window[s..e])) {
+                let s = m.start();
+                if let Some(e) = hit_end(det.card, window, s, m.end()) {
                     any = true;
                     if first_only {
                         return true;
@@ -721,6 +735,14 @@ mod tests {
         s.clear();
         assert!(!d.hits(b"card 4111 1111-1111 1111", &mut s, false));
         assert!(!d.hits(b"4111111111111112", &mut s, false));
+        s.clear();
+        assert!(d.hits(b"x 4111111111111111 42", &mut s, false));
+        assert_eq!(s, vec![(2, 18)]);
+        s.clear();
+        assert!(d.hits(b"paid 4111 1111 1111 1111 42", &mut s, false));
+        assert_eq!(s, vec![(5, 24)]);
+        s.clear();
+        assert!(!d.hits(b"41111111111111112 42", &mut s, false));
     }
 
     /// The same search with no gate at all: every regex on every window.
@@ -729,10 +751,8 @@ mod tests {
         for det in &d.list {
             let mut pos = 0;
             while let Some(m) = det.re.find_at(w, pos) {
-                let (s, e) = (m.start(), m.end());
-                let left = s == 0 || !is_alnum(w[s - 1]);
-                let right = e == w.len() || !is_alnum(w[e]);
-                if left && right && (!det.card || valid_card(&w[s..e])) {
+                let s = m.start();
+                if let Some(e) = hit_end(det.card, w, s, m.end()) {
                     spans.push((s, e));
                     pos = e;
                 } else {

@@ -159,23 +159,39 @@ def find_hits(
     """
     hits: list[tuple[int, int]] = []
     pos = 0
-    end = len(text)
     while True:
         m = regex.search(text, pos)
         if m is None:
             return hits
-        start, stop = m.span()
-        if (
-            (start == 0 or not _is_alnum(text[start - 1]))
-            and (stop == end or not _is_alnum(text[stop]))
-            and (validator is None or validator(m.group()))
-        ):
+        start = m.start()
+        stop = _hit_end(validator, text, start, m.end())
+        if stop is not None:
             hits.append(m.span(group) if group else (start, stop))
             if first_only:
                 return hits
             pos = stop
         else:
             pos = start + 1
+
+
+def _hit_end(
+    validator: Callable[[str], bool] | None, text: str, start: int, stop: int
+) -> int | None:
+    """Where the hit of candidate `text[start:stop]` ends, or None for no hit.
+
+    A card candidate that fails is cut back at its separators, longest piece first:
+    `4111111111111111 42` is one 18-digit run to the regex, but holds a valid card.
+    """
+    if start > 0 and _is_alnum(text[start - 1]):
+        return None
+    right = stop == len(text) or not _is_alnum(text[stop])
+    if validator is None or (right and validator(text[start:stop])):
+        return stop if right else None
+    if validator is payment_card_valid:
+        for cut in range(stop - 1, start, -1):
+            if text[cut] in " -" and validator(text[start:cut]):
+                return cut
+    return None
 
 
 class DetectorSet:
