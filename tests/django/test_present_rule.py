@@ -1,8 +1,8 @@
 """The "present" rule for optional attributes is one rule (issue 9.5): written unless
 None or '' (0, False, empty containers and other falsy values are kept).
 
-`sec_audit.django.events.present` is the definition; the middleware still has its own
-copy (`_present`), held equal here until it imports the shared one.
+`sec_audit.django.events.present` is the definition; the HTTP event builder
+(`http_events`) and `events.ordered` both use it.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from sec_audit.django import middleware
+from sec_audit.django import http_events
 from sec_audit.django.events import ordered, present
 
 
@@ -37,7 +37,7 @@ VALUES: list[tuple[Any, bool]] = [
 @pytest.mark.parametrize(("value", "expected"), VALUES, ids=[repr(v) for v, _ in VALUES])
 def test_present_rule(value: Any, expected: bool) -> None:
     assert present(value) is expected
-    assert middleware._present(value) is expected
+    assert http_events.present is present
     # `ordered` applies it to the documented attributes and to unknown ones alike.
     assert ("user.id" in ordered({"user.id": value})) is expected
     assert ("custom" in ordered({"custom": value})) is expected

@@ -28,6 +28,7 @@ from .events import (
     HTTP_SUCCESS,
     make_event,
     outcome_of,
+    present,
 )
 from .runtime import DjangoLoggingRuntime
 
@@ -72,11 +73,6 @@ def classify(runtime: DjangoLoggingRuntime, status: int) -> tuple[str, int] | No
 def _lost(reason: str, exc: Exception) -> None:
     """One optional group of attributes failed: it is left out, the event is kept."""
     diagnostics.report(reason, "attributes left out of an HTTP event", exc=exc)
-
-
-def _present(value: Any) -> bool:
-    """Written unless None or '' (0 and False are kept), as `events.ordered`."""
-    return value is not None and not (isinstance(value, str) and not value)
 
 
 def http_attributes(
@@ -187,7 +183,7 @@ def http_attributes(
     if drf:
         for key in _DRF_ORDER:
             value = drf.get(key)
-            if _present(value):
+            if present(value):
                 values[key] = value
     if body is not None:
         values["request.body"] = body
@@ -203,7 +199,7 @@ def http_attributes(
         values["url.query"] = query
     if agent:
         values["user_agent.original"] = agent
-    if error_type is not None and _present(error_type):
+    if error_type is not None and present(error_type):
         values["error.type"] = error_type
     return values
 
