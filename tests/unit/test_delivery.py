@@ -307,3 +307,80 @@ def test_an_unusable_lock_directory_still_writes_and_reports(
     handler.close()
     assert target.read_text() == "still here\n"
     assert captured.reasons == ["audit.delivery_unlocked"]
+
+
+def _flock_modes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    modes: list[int] = []
+    real = fcntl.flock
+
+    def recording(fd: int, operation: int) -> None:
+        if operation != fcntl.LOCK_UN:
+            modes.append(operation)
+        real(fd, operation)
+
+    monkeypatch.setattr(delivery.fcntl, "flock", recording)
+    return modes
+
+
+@pytest.mark.parametrize(
+    ("size", "mode"),
+    [(100, fcntl.LOCK_SH), (4096, fcntl.LOCK_SH), (4097, fcntl.LOCK_EX), (200_000, fcntl.LOCK_EX)],
+)
+def test_a_pipe_line_up_to_pipe_buf_takes_the_lock_shared(
+    monkeypatch: pytest.MonkeyPatch, size: int, mode: int
+) -> None:
+    assert delivery.select.PIPE_BUF == 4096
+    modes = _flock_modes(monkeypatch)
+    read_fd, write_fd = os.pipe()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(read_fd, chunks))
+    reader.start()
+    stream = os.fdopen(write_fd, "w")
+    handler = logging.StreamHandler(stream)
+    assert delivery.make_safe(handler)
+    handler.handle(logging.makeLogRecord({"msg": _line(0, 0, size - 1)}))  # + "\n"
+    stream.close()
+    reader.join(30)
+    os.close(read_fd)
+    assert b"".join(chunks) == (_line(0, 0, size - 1) + "\n").encode()
+    assert modes == [mode]
+
+
+def test_a_file_line_takes_the_lock_exclusive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modes = _flock_modes(monkeypatch)
+    file_handler = logging.FileHandler(tmp_path / "a.log")
+    with open(tmp_path / "b.log", "w") as stream:
+        for handler in (file_handler, logging.StreamHandler(stream)):
+            assert delivery.make_safe(handler)
+            handler.handle(logging.makeLogRecord({"msg": "small"}))
+        file_handler.close()
+    assert modes == [fcntl.LOCK_EX, fcntl.LOCK_EX]
+    assert (tmp_path / "a.log").read_text() == (tmp_path / "b.log").read_text() == "small\n"
+
+
+def test_forked_small_and_large_writers_on_one_pipe_tear_nothing() -> None:
+    # Small lines (shared lock, atomic writes) must not land inside a large line
+    # (exclusive lock, split by the kernel when the pipe fills).
+    read_fd, write_fd = os.pipe()
+    chunks: list[bytes] = []
+    reader = threading.Thread(target=_read_all, args=(read_fd, chunks))
+    reader.start()
+    sizes = [200_000, 1_000, 1_000, 1_000]
+    procs = [
+        _FORK.Process(target=_pipe_writer, args=(write_fd, w, 30, size))
+        for w, size in enumerate(sizes)
+    ]
+    for proc in procs:
+        proc.start()
+    for proc in procs:
+        proc.join(60)
+        assert proc.exitcode == 0
+    os.close(write_fd)
+    reader.join(60)
+    os.close(read_fd)
+    lines = b"".join(chunks).decode().splitlines()
+    expected = {_line(w, s, size) for w, size in enumerate(sizes) for s in range(30)}
+    assert [line[:40] for line in lines if line not in expected] == []
+    assert len(lines) == len(set(lines)) == len(expected)
