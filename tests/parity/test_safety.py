@@ -79,20 +79,7 @@ print(worst)
 
 
 @pytest.mark.skipif(not os.path.exists("/proc/self/status"), reason="VmHWM is read from /proc")
-@pytest.mark.parametrize(
-    "kind",
-    [
-        "python",
-        pytest.param(
-            "native",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="render.rs reads a non-ASCII str whole as UTF-8 (~3 bytes per character "
-                "at peak, cached on the str) before cutting the window; issue 9 walker",
-            ),
-        ),
-    ],
-)
+@pytest.mark.parametrize("kind", ["python", "native"])
 def test_huge_string_is_not_copied(kind: str) -> None:
     result = subprocess.run(
         [sys.executable, "-c", PEAK_SCRIPT, kind],

@@ -51,15 +51,21 @@ def _read_all(fd: int, out: list[bytes]) -> None:
         out.append(chunk)
 
 
-@pytest.mark.parametrize("size", [200_000, 1_000])
-def test_forked_writers_on_one_pipe_write_whole_lines(size: int) -> None:
+def _drained_pipe() -> tuple[int, int, threading.Thread, list[bytes]]:
+    """A pipe whose read end a started thread collects into the returned chunks."""
     read_fd, write_fd = os.pipe()
     chunks: list[bytes] = []
     reader = threading.Thread(target=_read_all, args=(read_fd, chunks))
     reader.start()
-    writers, count = 4, 40
+    return read_fd, write_fd, reader, chunks
+
+
+def _forked_pipe_lines(sizes: list[int], count: int) -> list[str]:
+    """Writer w writes `count` lines of `sizes[w]` bytes, all on one pipe; the lines read."""
+    read_fd, write_fd, reader, chunks = _drained_pipe()
     procs = [
-        _FORK.Process(target=_pipe_writer, args=(write_fd, w, count, size)) for w in range(writers)
+        _FORK.Process(target=_pipe_writer, args=(write_fd, w, count, size))
+        for w, size in enumerate(sizes)
     ]
     for proc in procs:
         proc.start()
@@ -69,7 +75,13 @@ def test_forked_writers_on_one_pipe_write_whole_lines(size: int) -> None:
     os.close(write_fd)
     reader.join(60)
     os.close(read_fd)
-    lines = b"".join(chunks).decode().splitlines()
+    return b"".join(chunks).decode().splitlines()
+
+
+@pytest.mark.parametrize("size", [200_000, 1_000])
+def test_forked_writers_on_one_pipe_write_whole_lines(size: int) -> None:
+    writers, count = 4, 40
+    lines = _forked_pipe_lines([size] * writers, count)
     _check_lines(lines, writers, count, size)
 
 
@@ -247,10 +259,7 @@ def _inherited_writer(handler: logging.Handler, writer: int, count: int, size: i
 def test_a_handler_made_safe_before_fork_locks_per_child() -> None:
     # gunicorn --preload: the handler and its lock file are made in the parent; each
     # child must take a lock of its own, or the children would not exclude each other.
-    read_fd, write_fd = os.pipe()
-    chunks: list[bytes] = []
-    reader = threading.Thread(target=_read_all, args=(read_fd, chunks))
-    reader.start()
+    read_fd, write_fd, reader, chunks = _drained_pipe()
     stream = os.fdopen(write_fd, "w")
     handler = logging.StreamHandler(stream)
     assert delivery.make_safe(handler)
@@ -307,3 +316,61 @@ def test_an_unusable_lock_directory_still_writes_and_reports(
     handler.close()
     assert target.read_text() == "still here\n"
     assert captured.reasons == ["audit.delivery_unlocked"]
+
+
+def _flock_modes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    modes: list[int] = []
+    real = fcntl.flock
+
+    def recording(fd: int, operation: int) -> None:
+        if operation != fcntl.LOCK_UN:
+            modes.append(operation)
+        real(fd, operation)
+
+    monkeypatch.setattr(delivery.fcntl, "flock", recording)
+    return modes
+
+
+@pytest.mark.parametrize(
+    ("size", "mode"),
+    [(100, fcntl.LOCK_SH), (4096, fcntl.LOCK_SH), (4097, fcntl.LOCK_EX), (200_000, fcntl.LOCK_EX)],
+)
+def test_a_pipe_line_up_to_pipe_buf_takes_the_lock_shared(
+    monkeypatch: pytest.MonkeyPatch, size: int, mode: int
+) -> None:
+    assert delivery.select.PIPE_BUF == 4096
+    modes = _flock_modes(monkeypatch)
+    read_fd, write_fd, reader, chunks = _drained_pipe()
+    stream = os.fdopen(write_fd, "w")
+    handler = logging.StreamHandler(stream)
+    assert delivery.make_safe(handler)
+    handler.handle(logging.makeLogRecord({"msg": _line(0, 0, size - 1)}))  # + "\n"
+    stream.close()
+    reader.join(30)
+    os.close(read_fd)
+    assert b"".join(chunks) == (_line(0, 0, size - 1) + "\n").encode()
+    assert modes == [mode]
+
+
+def test_a_file_line_takes_the_lock_exclusive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    modes = _flock_modes(monkeypatch)
+    file_handler = logging.FileHandler(tmp_path / "a.log")
+    with open(tmp_path / "b.log", "w") as stream:
+        for handler in (file_handler, logging.StreamHandler(stream)):
+            assert delivery.make_safe(handler)
+            handler.handle(logging.makeLogRecord({"msg": "small"}))
+        file_handler.close()
+    assert modes == [fcntl.LOCK_EX, fcntl.LOCK_EX]
+    assert (tmp_path / "a.log").read_text() == (tmp_path / "b.log").read_text() == "small\n"
+
+
+def test_forked_small_and_large_writers_on_one_pipe_tear_nothing() -> None:
+    # Small lines (shared lock, atomic writes) must not land inside a large line
+    # (exclusive lock, split by the kernel when the pipe fills).
+    sizes = [200_000, 1_000, 1_000, 1_000]
+    lines = _forked_pipe_lines(sizes, 30)
+    expected = {_line(w, s, size) for w, size in enumerate(sizes) for s in range(30)}
+    assert [line[:40] for line in lines if line not in expected] == []
+    assert len(lines) == len(set(lines)) == len(expected)

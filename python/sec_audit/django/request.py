@@ -100,8 +100,12 @@ _host_allowed_cached = lru_cache(maxsize=512)(_host_check)
 
 
 def _on_setting_changed(*, setting: str, **kwargs: Any) -> None:
+    global _proxy_ssl_header
     if setting in _HOST_SETTINGS:
         _host_allowed_cached.cache_clear()
+    if setting in _PREFIX_SETTINGS:
+        _prefixes.clear()
+        _proxy_ssl_header = _UNREAD
 
 
 setting_changed.connect(_on_setting_changed, dispatch_uid="sec_audit.django.request.hosts")
@@ -120,6 +124,69 @@ def _checked_host(request: Any) -> str:
     return str(host)
 
 
+# The `scheme://host` prefix of `url.full` (or the disallowed raw host), memoised on
+# everything Django's `scheme` and `get_host()` read from the request: reading them
+# through the settings costs more than the rest of the URL. Only for the stock request
+# classes (a subclass may compute either differently); cleared when a setting they read
+# changes, and when full (attacker-varied hosts only churn it).
+_PREFIX_SETTINGS = _HOST_SETTINGS | {"SECURE_PROXY_SSL_HEADER"}
+_STOCK_SCHEME = HttpRequest.scheme
+_STOCK_RAW_HOST = HttpRequest._get_raw_host  # type: ignore[attr-defined]
+_STOCK_PORT = HttpRequest.get_port
+_MAX_PREFIXES = 512
+_UNREAD: Any = object()
+_proxy_ssl_header: Any = _UNREAD
+_prefixes: dict[tuple[Any, ...], tuple[str | None, str | None]] = {}
+
+
+def _prefix_key(request: Any) -> tuple[Any, ...] | None:
+    global _proxy_ssl_header
+    cls = type(request)
+    if (
+        cls.get_host is not _STOCK_GET_HOST
+        or cls.scheme is not _STOCK_SCHEME
+        or cls._get_raw_host is not _STOCK_RAW_HOST
+        or cls.get_port is not _STOCK_PORT
+    ):
+        return None
+    meta = request.META
+    header = _proxy_ssl_header
+    if header is _UNREAD:
+        header = _proxy_ssl_header = settings.SECURE_PROXY_SSL_HEADER
+    # The headers a client chooses; long ones are computed, never cached.
+    proto = meta.get(header[0]) if isinstance(header, (tuple, list)) and header else None
+    fwd_host = meta.get("HTTP_X_FORWARDED_HOST")
+    host = meta.get("HTTP_HOST")
+    fwd_port = meta.get("HTTP_X_FORWARDED_PORT")
+    sent = len(proto or "") + len(fwd_host or "") + len(host or "") + len(fwd_port or "")
+    if sent > _MAX_CACHED_KEY:
+        return None
+    return (
+        cls,
+        request._get_scheme(),
+        proto,
+        fwd_host,
+        host,
+        fwd_port,
+        meta.get("SERVER_NAME"),
+        meta.get("SERVER_PORT"),
+    )
+
+
+def _url_prefix(request: Any) -> tuple[str | None, str | None]:
+    """(`scheme://host`, disallowed raw host), or (None, None) without host information."""
+    try:
+        host = _checked_host(request)
+    except DisallowedHost:
+        return None, raw_host(request)
+    except Exception:  # a bare HttpRequest has no SERVER_NAME
+        return None, None
+    try:
+        return f"{request.scheme}://{host}", None
+    except Exception:
+        return None, None
+
+
 def request_url(request: Any) -> tuple[str | None, str | None]:
     """(`url.full`, disallowed raw host).
 
@@ -131,19 +198,23 @@ def request_url(request: Any) -> tuple[str | None, str | None]:
     if path is None:
         return None, None
     try:
-        host = _checked_host(request)
-    except DisallowedHost:
-        return None, raw_host(request)
-    except Exception:  # a bare HttpRequest has no SERVER_NAME
-        return None, None
-    try:
-        scheme = request.scheme
+        key = _prefix_key(request)
     except Exception:
-        return None, None
+        key = None
+    found = _prefixes.get(key) if key is not None else None
+    if found is None:
+        found = _url_prefix(request)
+        if key is not None and (found[0] is not None or found[1] is not None):
+            if len(_prefixes) >= _MAX_PREFIXES:
+                _prefixes.clear()
+            _prefixes[key] = found
+    prefix, disallowed = found
+    if prefix is None:
+        return None, disallowed
     # `escape_uri_path` (urllib's quote) returns a path made only of its safe
     # characters unchanged: skip the call for those (nearly all paths).
     escaped = path if path.isascii() and not path.rstrip(_URI_SAFE) else escape_uri_path(path)
-    return f"{scheme}://{host}{escaped}", None
+    return prefix + escaped, None
 
 
 # urllib.parse's always-safe characters plus the `safe` argument of Django's

@@ -17,6 +17,10 @@ file is keyed by the target:
 - any other stream (a pipe, a tty, a file given as `stream`): the device and inode of
   the descriptor, so every process writing to the same pipe shares it.
 
+On a pipe or FIFO a line of at most PIPE_BUF bytes takes the lock shared (the kernel
+writes it whole; it only has to keep out of a longer line's way), anything else
+exclusive.
+
 Lock files live in `SEC_AUDIT_LOCK_DIR` (default `<tempdir>/sec-audit-locks-<uid>`).
 Under the lock a watched or rotating handler first reopens its path if another
 process rotated or removed the file, then decides rollover on the real size of the
@@ -112,17 +116,25 @@ def lock_dir() -> str:
     return path
 
 
-def _lock_key(handler: StreamHandler[Any], fd: int) -> str:
+def _lock_target(handler: StreamHandler[Any], stream: Any, fd: int) -> tuple[str, bool]:
+    """The lock file key of the target, and whether the target is a pipe or FIFO.
+
+    Decided once per handler and stream (and again in a forked child, or when the
+    handler's stream or its descriptor changed), not per line.
+    """
+    cached: tuple[Any, int, int, str, bool] | None = getattr(handler, "_sec_audit_target", None)
+    if cached is not None and cached[0] is stream and cached[1] == fd and cached[2] == _pid:
+        return cached[3], cached[4]
     if isinstance(handler, FileHandler):
-        # baseFilename is already absolute; the key is kept on the handler.
-        key: str | None = getattr(handler, "_sec_audit_lock_key", None)
-        if key is None:
-            digest = hashlib.sha256(handler.baseFilename.encode()).hexdigest()
-            key = f"path-{digest[:32]}.lock"
-            handler._sec_audit_lock_key = key  # type: ignore[attr-defined]
-        return key
-    info = os.fstat(fd)
-    return f"fd-{info.st_dev}-{info.st_ino}.lock"
+        # baseFilename is already absolute, and the path (not the descriptor) is the
+        # target: rotation is coordinated on it, so a file handler is never a pipe here.
+        digest = hashlib.sha256(handler.baseFilename.encode()).hexdigest()
+        key, pipe = f"path-{digest[:32]}.lock", False
+    else:
+        info = os.fstat(fd)
+        key, pipe = f"fd-{info.st_dev}-{info.st_ino}.lock", stat.S_ISFIFO(info.st_mode)
+    handler._sec_audit_target = (stream, fd, _pid, key, pipe)  # type: ignore[attr-defined]
+    return key, pipe
 
 
 def _lock_for(key: str) -> tuple[int, threading.Lock]:
@@ -140,7 +152,12 @@ def _lock_for(key: str) -> tuple[int, threading.Lock]:
 
 
 @contextmanager
-def _locked(key: str) -> Iterator[None]:
+def _locked(key: str, shared: bool = False) -> Iterator[None]:
+    """Hold the target's lock: exclusive, or shared for a line the kernel writes whole.
+
+    A shared holder excludes exclusive holders (a line longer than PIPE_BUF, a file's
+    write and rotation) but not other shared holders in other processes.
+    """
     try:
         fd, thread_lock = _lock_for(key)
     except OSError as exc:
@@ -157,7 +174,7 @@ def _locked(key: str) -> Iterator[None]:
         yield
         return
     with thread_lock:
-        fcntl.flock(fd, fcntl.LOCK_EX)
+        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
         try:
             yield
         finally:
@@ -238,7 +255,12 @@ def write_line(handler: StreamHandler[Any], line: str) -> None:
         getattr(stream, "encoding", None) or "utf-8",
         getattr(stream, "errors", None) or "strict",
     )
-    with _locked(_lock_key(handler, fd)):
+    key, pipe = _lock_target(handler, stream, fd)
+    # POSIX writes a line of at most PIPE_BUF bytes to a pipe in one piece, never
+    # interleaved with another process's write, so such lines only need to keep out of
+    # the way of a longer line (which the kernel may split around theirs): a shared
+    # lock. Longer lines, files and ttys take the exclusive lock.
+    with _locked(key, shared=pipe and len(data) <= select.PIPE_BUF):
         if isinstance(handler, (WatchedFileHandler, RotatingFileHandler, TimedRotatingFileHandler)):
             _reopen_if_moved(handler)
             if not isinstance(handler, WatchedFileHandler):

@@ -140,6 +140,23 @@ impl Borrowed {
         unsafe { ffi::PyBytes_Check(self.ptr()) != 0 || ffi::PyByteArray_Check(self.ptr()) != 0 }
     }
 
+    /// The length of a `str` in code points (O(1): no encoding, nothing cached), or
+    /// None when CPython reports an error (cleared). Only for `str` objects.
+    #[inline]
+    pub fn char_len(&self) -> Option<usize> {
+        debug_assert!(self.is_str());
+        // SAFETY: a live `str` (contract of `new`); reads its length, runs no Python
+        // code; a failure only sets an error, cleared here.
+        unsafe {
+            let n = ffi::PyUnicode_GetLength(self.ptr());
+            if n < 0 {
+                ffi::PyErr_Clear();
+                return None;
+            }
+            Some(n as usize)
+        }
+    }
+
     /// The UTF-8 buffer CPython keeps for a `str` (no copy for ASCII), or None (lone
     /// surrogates: the caller takes the slow path). Only for `str` objects.
     #[inline]
