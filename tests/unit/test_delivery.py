@@ -8,7 +8,7 @@ import logging.handlers
 import multiprocessing
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -60,18 +60,20 @@ def _drained_pipe() -> tuple[int, int, threading.Thread, list[bytes]]:
     return read_fd, write_fd, reader, chunks
 
 
-def _forked_pipe_lines(sizes: list[int], count: int) -> list[str]:
-    """Writer w writes `count` lines of `sizes[w]` bytes, all on one pipe; the lines read."""
-    read_fd, write_fd, reader, chunks = _drained_pipe()
-    procs = [
-        _FORK.Process(target=_pipe_writer, args=(write_fd, w, count, size))
-        for w, size in enumerate(sizes)
-    ]
+def _run_forked(target: Callable[..., None], args_each: list[tuple[object, ...]]) -> None:
+    """One forked process per argument tuple, all started before any is joined."""
+    procs = [_FORK.Process(target=target, args=args) for args in args_each]
     for proc in procs:
         proc.start()
     for proc in procs:
         proc.join(60)
         assert proc.exitcode == 0
+
+
+def _forked_pipe_lines(sizes: list[int], count: int) -> list[str]:
+    """Writer w writes `count` lines of `sizes[w]` bytes, all on one pipe; the lines read."""
+    read_fd, write_fd, reader, chunks = _drained_pipe()
+    _run_forked(_pipe_writer, [(write_fd, w, count, size) for w, size in enumerate(sizes)])
     os.close(write_fd)
     reader.join(60)
     os.close(read_fd)
@@ -139,15 +141,7 @@ def _all_lines(base: Path) -> list[str]:
 def test_forked_rotating_writers_lose_nothing(tmp_path: Path) -> None:
     base = tmp_path / "audit.jsonl"
     writers, count, size = 4, 150, 1_000
-    procs = [
-        _FORK.Process(target=_rotating_writer, args=(str(base), w, count, size))
-        for w in range(writers)
-    ]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(60)
-        assert proc.exitcode == 0
+    _run_forked(_rotating_writer, [(str(base), w, count, size) for w in range(writers)])
     _check_lines(_all_lines(base), writers, count, size)
     files = list(tmp_path.glob("audit.jsonl*"))
     assert len(files) > 10  # rotation happened, and often
@@ -265,15 +259,7 @@ def test_a_handler_made_safe_before_fork_locks_per_child() -> None:
     assert delivery.make_safe(handler)
     handler.handle(logging.makeLogRecord({"msg": _line(9, 0, 100_000)}))  # opens the lock
     writers, count, size = 4, 30, 100_000
-    procs = [
-        _FORK.Process(target=_inherited_writer, args=(handler, w, count, size))
-        for w in range(writers)
-    ]
-    for proc in procs:
-        proc.start()
-    for proc in procs:
-        proc.join(60)
-        assert proc.exitcode == 0
+    _run_forked(_inherited_writer, [(handler, w, count, size) for w in range(writers)])
     stream.close()
     reader.join(60)
     os.close(read_fd)
