@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from . import strategies as S
@@ -93,8 +93,27 @@ def test_render(key: Any, envelope: Any, compact: bool) -> None:
     assert_same_render(key, envelope, compact)
 
 
+# Found by CI: a top-level fragment is verbatim whatever the depth limit (engine.md).
+_ALL_ONE = tuple(
+    (k, 1)
+    for k in (
+        "max_attributes",
+        "max_depth",
+        "max_mapping_entries",
+        "max_sequence_length",
+        "max_string_length",
+    )
+)
+_FRAGMENT_AT_DEPTH_ONE = (
+    (_ALL_ONE, (), False, "value", ("password", "secret"), (), 1048576, ()),
+    S.BodyFragment('{"a": "b, c: d", "e": [1, 2]}'),
+    False,
+)
+
+
 @SETTINGS(1500)
 @given(configs(), S.linked_trees(), st.booleans())
+@example(*_FRAGMENT_AT_DEPTH_ONE)
 def test_project(key: Any, value: Any, compact: bool) -> None:
     assert_same_project(key, value, compact)
 
