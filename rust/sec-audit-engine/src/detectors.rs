@@ -385,6 +385,9 @@ pub const EXTRA_CATALOGUE: &[(&str, &str, bool, bool, &[&str])] = &[
     ),
 ];
 
+// `Detectors::extra_bits` gives each extra detector one bit of a u64.
+const _: () = assert!(EXTRA_CATALOGUE.len() <= 64);
+
 /// The shortest SSN match, `AAA-GG-SSSS`.
 const SSN_LEN: usize = 11;
 
@@ -404,6 +407,18 @@ struct Extra {
     re: Regex,
     ssn: bool,
     group: bool,
+    /// The shortest text the regex can match (a shorter window cannot hit).
+    min_len: usize,
+}
+
+/// The shortest match of `src`, in bytes (regex-syntax's own analysis of the pattern).
+fn regex_min_len(src: &str) -> Result<usize, String> {
+    let hir = regex_syntax::ParserBuilder::new()
+        .utf8(false)
+        .build()
+        .parse(src)
+        .map_err(|e| e.to_string())?;
+    Ok(hir.properties().minimum_len().unwrap_or(usize::MAX))
 }
 
 /// The next accepted hit of `det` at or after `pos`: (whole match end, secret span).
@@ -441,8 +456,13 @@ pub struct Detectors {
     private_key: bool,
     credentials: bool,
     extra: Vec<Extra>,
-    /// The literals of the chosen non-SSN extra detectors.
+    /// The literals of the chosen non-SSN extra detectors, and for each literal the bit
+    /// of the detector (its index in `extra`) whose matches contain it: one pass finds
+    /// which regexes can hit.
     extra_gate: Option<AhoCorasick>,
+    extra_bits: Vec<u64>,
+    /// The shortest text any chosen extra detector can match.
+    extra_min: usize,
     ssn: bool,
 }
 
@@ -556,12 +576,16 @@ impl Detectors {
         let mut token_min = usize::MAX;
         let mut extra = Vec::new();
         let mut extra_lits: Vec<&str> = Vec::new();
+        let mut extra_bits: Vec<u64> = Vec::new();
         for name in names {
             if let Some((_, src, ssn, group, l)) = EXTRA_CATALOGUE.iter().find(|d| d.0 == name) {
+                let source = format!("(?-u){src}");
+                extra_bits.extend(l.iter().map(|_| 1u64 << extra.len()));
                 extra.push(Extra {
-                    re: Regex::new(&format!("(?-u){src}")).map_err(|e| e.to_string())?,
+                    re: Regex::new(&source).map_err(|e| e.to_string())?,
                     ssn: *ssn,
                     group: *group,
+                    min_len: regex_min_len(&source)?,
                 });
                 extra_lits.extend_from_slice(l);
                 continue;
@@ -593,7 +617,9 @@ impl Detectors {
             private_key: names.iter().any(|n| n == "private_key_block"),
             credentials: names.iter().any(|n| n == "http_credentials"),
             ssn: extra.iter().any(|d| d.ssn),
+            extra_min: extra.iter().map(|d| d.min_len).min().unwrap_or(usize::MAX),
             extra,
+            extra_bits,
             extra_gate: if extra_lits.is_empty() {
                 None
             } else {
@@ -618,17 +644,30 @@ impl Detectors {
 
     /// The extra catalogue: its literal gate (a dash for the SSN), then each regex.
     fn hits_extra(&self, w: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
-        if self.extra.is_empty() {
-            return false;
+        if w.len() < self.extra_min {
+            return false; // also when no extra detector is chosen (usize::MAX)
         }
-        let lit = self.extra_gate.as_ref().is_some_and(|g| g.is_match(w));
+        // Necessary conditions only: a detector's regex runs when the window holds one
+        // of its literals (short literals such as Twilio's `SK` are common in text) and
+        // is at least as long as its shortest match; the SSN needs a dash and 11 bytes.
+        let mut lit = 0u64;
+        if let Some(gate) = &self.extra_gate {
+            let all = self.extra_bits.iter().fold(0, |a, b| a | b);
+            for m in gate.find_overlapping_iter(w) {
+                lit |= self.extra_bits[m.pattern().as_usize()];
+                if lit == all {
+                    break;
+                }
+            }
+        }
         let ssn = self.ssn && w.len() >= SSN_LEN && memchr::memchr(b'-', w).is_some();
-        if !lit && !ssn {
+        if lit == 0 && !ssn {
             return false;
         }
         let mut any = false;
-        for det in &self.extra {
-            if (det.ssn && !ssn) || (!det.ssn && !lit) {
+        for (i, det) in self.extra.iter().enumerate() {
+            let runs = if det.ssn { ssn } else { lit & (1 << i) != 0 };
+            if !runs || w.len() < det.min_len {
                 continue;
             }
             let mut pos = 0;
@@ -774,6 +813,22 @@ mod tests {
     }
 
     #[test]
+    fn extra_length_gate_is_the_shortest_match() {
+        let d = all();
+        let min = |name: &str| {
+            let i = EXTRA_CATALOGUE.iter().position(|e| e.0 == name).unwrap();
+            d.extra[i].min_len
+        };
+        assert_eq!(min("twilio_key"), 34);
+        assert_eq!(min("us_ssn"), SSN_LEN);
+        assert_eq!(min("mailgun_key"), 36);
+        // A literal in a window too short for its detector: no regex runs, no hit.
+        let mut s = Vec::new();
+        assert!(!d.hits(b"SKU-00000", &mut s, false));
+        assert!(d.hits(b"SK0123456789abcdef0123456789abcdef", &mut s, false));
+    }
+
+    #[test]
     fn gate_never_changes_an_answer() {
         let pieces: &[&[u8]] = &[
             b"AKIA",
@@ -826,6 +881,15 @@ mod tests {
             b"AccountKey=",
             b"key-",
             b"0123456789abcdef",
+            b"SK",
+            b"AC",
+            b"EAAA",
+            b"sq0atp-",
+            b"npm_",
+            b"shpat_",
+            b"dckr_pat_",
+            b"hooks.slack.com/",
+            b"discord.com/api/webhooks/",
         ];
         let d = all();
         let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;

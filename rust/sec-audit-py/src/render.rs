@@ -340,7 +340,10 @@ impl<'a, 'py> Walk<'a, 'py> {
     fn string(&mut self, v: Obj, scan: bool) -> PyResult<()> {
         // A text longer than the window is not encoded whole: CPython would cache its
         // UTF-8 form on the str (up to 4 bytes per character); only the window is read.
-        if !self.verbatim && v.char_len().is_none_or(|n| n > self.inner.core.window_len()) {
+        if !self.verbatim
+            && v.char_len()
+                .is_none_or(|n| n > self.inner.core.window_len())
+        {
             return self.string_slow(v, scan);
         }
         let text = match v.utf8() {
