@@ -6,7 +6,8 @@ One module, configured by the environment the load test sets:
 - `BENCH_PROFILE`: `defaults` (SEC_AUDIT defaults: a 404 is logged, a 200 is not) or
   `capture` (`log_ok_responses` + `log_request_bodies`);
 - `BENCH_AUDIT_LOG`: the file the audit lines go to (a `FileHandler` with the real
-  formatter, given the cross-process write path at start-up like any project's);
+  formatter, given the cross-process write path at start-up like any project's), or
+  `-` for a `StreamHandler` on stdout (the sidecar path: a pipe shared by the workers);
 - `BENCH_COUNT_DIR`: where each worker writes how many requests it handled when it
   exits (gunicorn's `worker_exit` hook, `benches/load_gunicorn.py`), so the load test
   can check one audit line per logged request exactly.
@@ -60,7 +61,11 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"audit": {"()": "sec_audit.django.logging.formatters.audit_jsonl_formatter"}},
     "handlers": {
-        "audit": {"class": "logging.FileHandler", "filename": AUDIT_LOG, "formatter": "audit"},
+        "audit": (
+            {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "audit"}
+            if AUDIT_LOG == "-"
+            else {"class": "logging.FileHandler", "filename": AUDIT_LOG, "formatter": "audit"}
+        ),
     },
     "loggers": {
         "sec_audit.audit": {"level": "INFO", "propagate": False, "handlers": ["audit"]},

@@ -10,13 +10,16 @@ is shared and drifts); the table gives the median of the rounds and their range.
 
 Checked on every run: the server handled every request (no socket errors), and the
 audit log holds exactly one line per request the workers handled for a logged
-scenario (each worker reports its count when it exits) and none for the unlogged one.
+scenario (each worker reports its count when it exits) and none for the unlogged one,
+and every line is one whole JSON object. `--sink stdout` sends the audit lines to the
+server's stdout, a pipe the workers share and this command reads (a sidecar's view),
+instead of a `FileHandler`.
 
 `wrk` comes from Debian: when it is missing the command installs it (`apt-get update
 && apt-get install -y wrk`, as root) or stops with the command to run.
 
 Run: `python benches/load_test.py` (or `make bench`); `--duration`, `--rounds`,
-`--connections`, `--workers`, `--scenarios`, `--variants` adjust it.
+`--connections`, `--workers`, `--sink`, `--scenarios`, `--variants` adjust it.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from typing import Any
 
@@ -144,6 +148,34 @@ def run_wrk(wrk: str, url: str, script: str, connections: int, duration: int) ->
     raise RuntimeError(f"no report from wrk: {done.stdout}{done.stderr}")
 
 
+def whole(line: bytes) -> bool:
+    """One whole audit line: a JSON object (a torn line is two halves of two)."""
+    try:
+        return isinstance(json.loads(line), dict)
+    except ValueError:
+        return False
+
+
+class PipeLines:
+    """Counts (and checks) the lines the workers write to the server's stdout pipe, on
+    a thread, so the pipe never fills and blocks them."""
+
+    def __init__(self, stream: Any) -> None:
+        self.lines = self.torn = 0
+        self.stream = stream
+        self.thread = threading.Thread(target=self._read, daemon=True)
+        self.thread.start()
+
+    def _read(self) -> None:
+        for line in self.stream:
+            self.lines += 1
+            self.torn += not whole(line)
+
+    def join(self) -> None:
+        self.thread.join(timeout=60)
+        self.stream.close()
+
+
 def serve_and_load(
     wrk: str,
     variant: str,
@@ -154,7 +186,8 @@ def serve_and_load(
 ) -> dict[str, Any]:
     profile, _method, path, _size, logged = SCENARIOS[scenario]
     run_dir = tempfile.mkdtemp(dir=scratch)
-    audit_log = os.path.join(run_dir, "audit.jsonl")
+    to_stdout = args.sink == "stdout"
+    audit_log = "-" if to_stdout else os.path.join(run_dir, "audit.jsonl")
     counts = os.path.join(run_dir, "counts")
     os.mkdir(counts)
     port = free_port()
@@ -178,7 +211,8 @@ def serve_and_load(
         "--chdir", ROOT,
         "benches.load_app:application",
     ]  # fmt: skip
-    server = subprocess.Popen(cmd, env=env)
+    server = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE if to_stdout else None)
+    reader = PipeLines(server.stdout) if server.stdout is not None else None
     try:
         wait_listening(port, server)
         url = f"http://127.0.0.1:{port}{path}"
@@ -194,14 +228,20 @@ def serve_and_load(
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait(timeout=30)
+        if reader is not None:
+            reader.join()
     handled = 0
     for name in os.listdir(counts):
         with open(os.path.join(counts, name)) as f:
             handled += int(f.read())
-    lines = 0
-    if os.path.exists(audit_log):
+    lines = torn = 0
+    if reader is not None:
+        lines, torn = reader.lines, reader.torn
+    elif os.path.exists(audit_log):
         with open(audit_log, "rb") as f:
-            lines = sum(1 for _ in f)
+            for line in f:
+                lines += 1
+                torn += not whole(line)
     expected = handled if (logged and variant != "no_middleware") else 0
     result.update(handled=handled, lines=lines, expected=expected)
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
@@ -213,6 +253,8 @@ def serve_and_load(
         problems.append(f"{len(os.listdir(counts))} of {args.workers} workers reported")
     if lines != expected:
         problems.append(f"{lines} audit lines for {expected} logged requests")
+    if torn:
+        problems.append(f"{torn} lines are not one JSON object")
     if result["socket_errors"]:
         problems.append(f"{result['socket_errors']} socket errors")
     result["problems"] = problems
@@ -226,6 +268,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--sink",
+        choices=("file", "stdout"),
+        default="file",
+        help="audit lines to a FileHandler, or a StreamHandler on the server's stdout pipe",
+    )
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument(
@@ -262,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
                     )
                     failed = failed or bool(r["problems"])
     print(
-        f"\ngunicorn, {args.workers} sync worker(s), wrk 1 thread, {args.connections} connections, "
+        f"\ngunicorn, {args.workers} sync worker(s), audit lines to {args.sink}, wrk 1 thread, {args.connections} connections, "
         f"{args.duration:.0f} s x {args.rounds} rounds (median, range); throughput ratio = "
         "no-middleware throughput / this variant's; CPU = the workers' CPU time per request\n"
     )
