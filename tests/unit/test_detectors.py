@@ -84,9 +84,9 @@ def test_match_mode_masks_the_whole_private_key_block(make_engine: Make) -> None
 def test_boundaries_and_retry_after_rejection() -> None:
     rx = re.compile(r"[0-9](?:[ -]?[0-9]){12,18}")
     text = "x4111111111111111 4111111111111111"
-    assert find_hits(rx, payment_card_valid, text) == [(18, 34)]
+    assert find_hits(rx, payment_card_valid, text, cut_back=True) == [(18, 34)]
     # A 20-digit run: greedy 19 fails the right boundary, shorter retries fail the left.
-    assert find_hits(rx, payment_card_valid, "4" + "1" * 19) == []
+    assert find_hits(rx, payment_card_valid, "4" + "1" * 19, cut_back=True) == []
     # Hits are non-overlapping and the search continues after a hit.
     aws = re.compile(r"(?:AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}")
     two = "AKIAIOSFODNN7EXAMPLE AKIAIOSFODNN7EXAMPLE"
@@ -182,3 +182,14 @@ def test_url_password_needs_a_password() -> None:
     assert det.hits("https://user@example.com/ and alice@example.com") == []
     assert det.hits("https://host:8080/path") == []
     assert det.hits("x https://u:p@h") == [(12, 13)]
+
+
+def test_only_cards_are_cut_back() -> None:
+    """The reference's `cut_back` is the Rust catalogue's `card` flag: one detector."""
+    from sec_audit.core.engine.detectors import CATALOGUE
+
+    assert [d.name for d in CATALOGUE if d.cut_back] == ["payment_card"]
+    # A card followed by more digits after a separator is cut back to the card.
+    rx = re.compile(r"[0-9](?:[ -]?[0-9]){12,18}")
+    assert find_hits(rx, payment_card_valid, "4111111111111111 42", cut_back=True) == [(0, 16)]
+    assert find_hits(rx, payment_card_valid, "4111111111111111 42") == []

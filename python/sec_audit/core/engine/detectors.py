@@ -76,6 +76,9 @@ class Detector:
     # With a capture group, only group 1 is the secret (masked in 'match' mode); the
     # boundaries and the validator apply to the whole match.
     group: int = 0
+    # A candidate the validator rejects is cut back at its separators (cards only:
+    # the Rust engine's `card` flag).
+    cut_back: bool = False
 
 
 CATALOGUE: tuple[Detector, ...] = (
@@ -95,7 +98,7 @@ CATALOGUE: tuple[Detector, ...] = (
         r"|[A-Za-z0-9+/= \t\r\n\\]*)",
     ),
     Detector("http_credentials", r"(?:[Bb]earer|[Bb]asic) [A-Za-z0-9._~+/-]{16,}=*"),
-    Detector("payment_card", r"[0-9](?:[ -]?[0-9]){12,18}", payment_card_valid),
+    Detector("payment_card", r"[0-9](?:[ -]?[0-9]){12,18}", payment_card_valid, cut_back=True),
     Detector(
         "aws_secret_access_key",
         r"(?:aws|AWS|Aws)_?(?:secret|SECRET|Secret)_?(?:access_?|ACCESS_?|Access_?)?(?:key|KEY|Key)"
@@ -151,6 +154,7 @@ def find_hits(
     text: str,
     first_only: bool = False,
     group: int = 0,
+    cut_back: bool = False,
 ) -> list[tuple[int, int]]:
     """Spans of `regex` in `text` with alphanumeric boundaries on both sides (in `text`).
 
@@ -164,7 +168,7 @@ def find_hits(
         if m is None:
             return hits
         start = m.start()
-        stop = _hit_end(validator, text, start, m.end())
+        stop = _hit_end(validator, cut_back, text, start, m.end())
         if stop is not None:
             hits.append(m.span(group) if group else (start, stop))
             if first_only:
@@ -175,7 +179,7 @@ def find_hits(
 
 
 def _hit_end(
-    validator: Callable[[str], bool] | None, text: str, start: int, stop: int
+    validator: Callable[[str], bool] | None, cut_back: bool, text: str, start: int, stop: int
 ) -> int | None:
     """Where the hit of candidate `text[start:stop]` ends, or None for no hit.
 
@@ -187,7 +191,7 @@ def _hit_end(
     right = stop == len(text) or not _is_alnum(text[stop])
     if validator is None or (right and validator(text[start:stop])):
         return stop if right else None
-    if validator is payment_card_valid:
+    if cut_back:
         for cut in range(stop - 1, start, -1):
             if text[cut] in " -" and validator(text[start:cut]):
                 return cut
@@ -201,7 +205,9 @@ class DetectorSet:
 
     def __init__(self, names: Sequence[str]) -> None:
         chosen = [_BY_NAME[name] for name in names]
-        self._compiled = tuple((re.compile(d.regex), d.validator, d.group) for d in chosen)
+        self._compiled = tuple(
+            (re.compile(d.regex), d.validator, d.group, d.cut_back) for d in chosen
+        )
         # Every hit is a match of its own regex, so no match of the union = no hit.
         self._any = re.compile("|".join(f"(?:{d.regex})" for d in chosen)) if chosen else None
 
@@ -212,13 +218,14 @@ class DetectorSet:
         if self._any is None or self._any.search(text) is None:
             return False
         return any(
-            find_hits(rx, val, text, first_only=True, group=g) for rx, val, g in self._compiled
+            find_hits(rx, val, text, first_only=True, group=g, cut_back=c)
+            for rx, val, g, c in self._compiled
         )
 
     def hits(self, text: str) -> list[tuple[int, int]]:
         if self._any is None or self._any.search(text) is None:
             return []
         spans: list[tuple[int, int]] = []
-        for rx, val, g in self._compiled:
-            spans.extend(find_hits(rx, val, text, group=g))
+        for rx, val, g, c in self._compiled:
+            spans.extend(find_hits(rx, val, text, group=g, cut_back=c))
         return spans
