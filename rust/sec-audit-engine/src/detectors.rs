@@ -461,6 +461,8 @@ pub struct Detectors {
     /// which regexes can hit.
     extra_gate: Option<AhoCorasick>,
     extra_bits: Vec<u64>,
+    /// Every chosen extra detector's bit (the literal pass stops once all are seen).
+    extra_all: u64,
     /// The shortest text any chosen extra detector can match.
     extra_min: usize,
     ssn: bool,
@@ -619,6 +621,7 @@ impl Detectors {
             ssn: extra.iter().any(|d| d.ssn),
             extra_min: extra.iter().map(|d| d.min_len).min().unwrap_or(usize::MAX),
             extra,
+            extra_all: extra_bits.iter().fold(0, |a, b| a | b),
             extra_bits,
             extra_gate: if extra_lits.is_empty() {
                 None
@@ -652,10 +655,9 @@ impl Detectors {
         // is at least as long as its shortest match; the SSN needs a dash and 11 bytes.
         let mut lit = 0u64;
         if let Some(gate) = &self.extra_gate {
-            let all = self.extra_bits.iter().fold(0, |a, b| a | b);
             for m in gate.find_overlapping_iter(w) {
                 lit |= self.extra_bits[m.pattern().as_usize()];
-                if lit == all {
+                if lit == self.extra_all {
                     break;
                 }
             }
