@@ -156,20 +156,27 @@ def whole(line: bytes) -> bool:
         return False
 
 
-class PipeLines:
-    """Counts (and checks) the lines the workers write to the server's stdout pipe, on
-    a thread, so the pipe never fills and blocks them."""
+class LineTally:
+    """The audit lines read from a stream: how many, and how many are not whole."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self) -> None:
         self.lines = self.torn = 0
-        self.stream = stream
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
 
-    def _read(self) -> None:
-        for line in self.stream:
+    def read(self, stream: Any) -> None:
+        for line in stream:
             self.lines += 1
             self.torn += not whole(line)
+
+
+class PipeLines(LineTally):
+    """The tally of the server's stdout pipe, read on a thread so the pipe never fills
+    and blocks the workers."""
+
+    def __init__(self, stream: Any) -> None:
+        super().__init__()
+        self.stream = stream
+        self.thread = threading.Thread(target=self.read, args=(stream,), daemon=True)
+        self.thread.start()
 
     def join(self) -> None:
         self.thread.join(timeout=60)
@@ -234,14 +241,11 @@ def serve_and_load(
     for name in os.listdir(counts):
         with open(os.path.join(counts, name)) as f:
             handled += int(f.read())
-    lines = torn = 0
-    if reader is not None:
-        lines, torn = reader.lines, reader.torn
-    elif os.path.exists(audit_log):
+    tally = reader if reader is not None else LineTally()
+    if reader is None and os.path.exists(audit_log):
         with open(audit_log, "rb") as f:
-            for line in f:
-                lines += 1
-                torn += not whole(line)
+            tally.read(f)
+    lines, torn = tally.lines, tally.torn
     expected = handled if (logged and variant != "no_middleware") else 0
     result.update(handled=handled, lines=lines, expected=expected)
     result["rps"] = result["requests"] / (result["duration_us"] / 1e6)
