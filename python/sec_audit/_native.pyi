@@ -33,6 +33,20 @@ class Engine:
         key_tokens: Sequence[str] = ...,
     ) -> Engine: ...
     def render(self, envelope: Any, compact: bool = False) -> str: ...
+    def render_event(
+        self,
+        timestamp: Any,
+        observed_timestamp: Any,
+        severity_text: Any,
+        severity_number: Any,
+        body: Any,
+        service: Any,
+        scope: Any,
+        attributes: Any,
+        event_name: Any,
+        trace: tuple[Any, Any, Any] | None = None,
+        compact: bool = False,
+    ) -> str: ...
     def project(self, value: Any, compact: bool = False) -> str: ...
     def capture_body(self, data: bytes | bytearray | memoryview) -> tuple[str, Any]: ...
     def demoted_patterns(self) -> list[tuple[int, str]]: ...

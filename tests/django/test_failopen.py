@@ -113,7 +113,7 @@ def test_weird_status_code_does_not_break_the_response(client, audit, internal, 
 
 def test_failing_engine_render_gives_a_malformed_record_line(client, audit, internal, monkeypatch):
     formatter = audit.handler.formatter
-    monkeypatch.setattr(formatter.engine, "render", _boom, raising=False)
+    monkeypatch.setattr(formatter.engine, "render_event", _boom, raising=False)
     response = client.get("/items/7/")
     assert response.status_code == 404
     (line,) = audit.lines()

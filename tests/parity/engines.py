@@ -148,6 +148,38 @@ def assert_same_render(key: ConfigKey, envelope: Any, compact: bool) -> None:
         properties.check_rendered(want[1], envelope, limits_of(key))
 
 
+def assert_same_event(key: ConfigKey, members: tuple[Any, ...], compact: bool) -> None:
+    """`render_event` equal on both engines, and equal to `render` of the envelope dict
+    the reference assembles (so the native engine's direct writing of the members
+    cannot drift from `render`)."""
+    native, python = engines(key)
+    got = outcome(lambda: native.render_event(*members, compact=compact))
+    want = outcome(lambda: python.render_event(*members, compact=compact))
+    assert got == want
+    if want[0] != "ok":
+        return
+    *head, trace = members
+    envelope = dict(zip(_EVENT_KEYS, head, strict=True))
+    envelope["resource"] = {"service.name": envelope["resource"]}
+    if trace is not None:
+        envelope["trace_id"], envelope["span_id"], envelope["trace_flags"] = trace
+    assert native.render(envelope, compact) == want[1]
+    properties.check_rendered(want[1], envelope, limits_of(key))
+
+
+_EVENT_KEYS = (
+    "timestamp",
+    "observed_timestamp",
+    "severity_text",
+    "severity_number",
+    "body",
+    "resource",
+    "instrumentation_scope",
+    "attributes",
+    "event_name",
+)
+
+
 def assert_same_project(key: ConfigKey, value: Any, compact: bool) -> None:
     native, python = engines(key)
     got = outcome(lambda: native.project(value, compact))

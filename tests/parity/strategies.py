@@ -308,6 +308,33 @@ def envelopes(draw: st.DrawFn) -> dict[Any, Any]:
     return env
 
 
+# What `render_event` takes: the envelope's members one by one (`service` for
+# `resource`; `trace` None, a 3-tuple, or now and then something it must refuse).
+_SERVICE = st.one_of(text_values, scalars, linked_trees())
+_TRACE = st.one_of(
+    st.none(),
+    st.just(("0" * 32, "1" * 16, 1)),
+    st.tuples(text_values, scalars, scalars),
+    st.sampled_from([("a", "b"), ["a", "b", 1], "abc"]),
+)
+
+
+@st.composite
+def event_members(draw: st.DrawFn) -> tuple[Any, ...]:
+    return (
+        draw(_TIMESTAMPS),
+        draw(st.one_of(_TIMESTAMPS, scalars)),
+        draw(st.one_of(_SEVERITY_TEXT, scalars)),
+        draw(_SEVERITY_NUMBER),
+        draw(_ENVELOPE_BODY),
+        draw(_SERVICE),
+        draw(st.one_of(st.just({"name": "sec_audit.django", "version": "0.2.0"}), linked_trees())),
+        draw(_ATTRIBUTES),
+        draw(st.one_of(text_values, scalars)),
+        draw(_TRACE),
+    )
+
+
 # --- bodies ---------------------------------------------------------------------------
 
 json_scalars = st.one_of(

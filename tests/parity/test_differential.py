@@ -18,6 +18,7 @@ from .engines import (
     LIMIT_CHOICES,
     PATTERN_POOL,
     assert_same_body,
+    assert_same_event,
     assert_same_project,
     assert_same_render,
     config_key,
@@ -91,6 +92,12 @@ def configs(draw: st.DrawFn, body: bool = False) -> tuple[Any, ...]:
 @given(configs(), S.envelopes(), st.booleans())
 def test_render(key: Any, envelope: Any, compact: bool) -> None:
     assert_same_render(key, envelope, compact)
+
+
+@SETTINGS(1500)
+@given(configs(), S.event_members(), st.booleans())
+def test_render_event(key: Any, members: tuple[Any, ...], compact: bool) -> None:
+    assert_same_event(key, members, compact)
 
 
 # Found by CI: a top-level fragment is verbatim whatever the depth limit (engine.md).

@@ -153,7 +153,7 @@ def test_oversized_and_failing_renders_fall_back_alike(
     def boom(*args: Any) -> str:
         raise RuntimeError("render failed")
 
-    monkeypatch.setattr(formatter, "engine", type("E", (), {"render": staticmethod(boom)})())
+    monkeypatch.setattr(formatter, "engine", type("E", (), {"render_event": staticmethod(boom)})())
     made.clear()
     text = _both_ways(logger, stream, made, _events()[:1])
     assert "audit.logging.malformed_record" in text

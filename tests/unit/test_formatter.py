@@ -329,7 +329,7 @@ def test_non_audit_record_that_cannot_render_is_the_empty_fallback(internal: Cap
 class RaisingEngine:
     name = "raising"
 
-    def render(self, envelope: Any, compact: bool = False) -> str:
+    def render_event(self, *members: Any, compact: bool = False) -> str:
         raise RuntimeError("engine broke")
 
 

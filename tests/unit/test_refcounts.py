@@ -202,9 +202,17 @@ def _calls(engine: Any, inputs: list[Any], bodies: list[bytes]) -> Iterator[Call
         if "attributes" in value:
             yield lambda v=value: engine.render(v)
             yield lambda v=value: engine.render(v, True)
+            yield lambda v=value: engine.render_event(
+                *(v.get("timestamp", 1), 2, "INFO", 9, v.get("body"), v.get("resource", "svc")),
+                *(_SCOPE, v["attributes"], "event", _TRACE),
+            )
         yield lambda v=value: engine.project(v)
     for data in bodies:
         yield lambda d=data: engine.capture_body(d)
+
+
+_SCOPE = {"name": "sec_audit.tests", "version": "0"}
+_TRACE = ("0" * 32, "1" * 16, 1)
 
 
 def _call_all(calls: list[Callable[[], Any]]) -> int:
@@ -280,6 +288,9 @@ class _Keeps:
         line: str = self.engine.render(value, compact)
         self.kept.append(line * 2)
         return line
+
+    def render_event(self, *members: Any) -> str:
+        return str(self.engine.render_event(*members))
 
     def project(self, value: Any, compact: bool = False) -> str:
         return str(self.engine.project(value, compact))

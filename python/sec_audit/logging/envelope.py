@@ -1,8 +1,9 @@
 """The OTel LogRecord envelope around one audit event, and the fallback records.
 
 Key order, nanosecond integers and the fallback chain follow the original
-(docs/events.md, The line). The envelope is a dict of plain values; the engine
-turns it into the line in one call.
+(docs/events.md, The line). The formatter hands the envelope's members to the
+engine's `render_event` (one call, no envelope dict); these are the decisions about
+them that depend on the record.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from sec_audit.core.events import AuditEvent, EventType, severity_number
 
 from .pipeline import PROTECTED_KEYS
 
-__all__ = ["build_envelope", "fallback_line", "merged_attributes", "record_time_ns"]
+__all__ = ["fallback_line", "merged_attributes", "record_time_ns", "record_trace", "severity_of"]
 
 MALFORMED = EventType.MALFORMED_RECORD
 # The stdlib levels' severity numbers (others are computed).
@@ -58,39 +59,25 @@ def merged_attributes(event: AuditEvent, additions: Mapping[Any, Any] | None) ->
     return merged
 
 
-def build_envelope(
-    record: logging.LogRecord,
-    event: AuditEvent,
-    attributes: dict[str, Any],
-    *,
-    service: object,
-    scope: dict[str, str],
-) -> dict[str, Any]:
-    observed = event.observed_timestamp_ns
-    levelno = record.levelno
-    envelope: dict[str, Any] = {
-        "timestamp": event.timestamp_ns,
-        "observed_timestamp": record_time_ns(record) if observed is None else observed,
-        "severity_text": record.levelname,
-        "severity_number": _SEVERITY.get(levelno) or severity_number(levelno),
-        "body": event.body,
-        "resource": {"service.name": service},
-        "instrumentation_scope": scope,
-        "attributes": attributes,
-        "event_name": event.event_type,
-    }
-    # OTel's logging instrumentation stamps these on the record; otherwise use the
-    # span captured at emission time (the formatter may run on another thread).
+def severity_of(levelno: int) -> int:
+    """The record level's OTel severity number (the stdlib levels from a table)."""
+    return _SEVERITY.get(levelno) or severity_number(levelno)
+
+
+def record_trace(record: logging.LogRecord) -> tuple[Any, Any, Any] | None:
+    """(trace_id, span_id, trace_flags) for the line, or None.
+
+    OTel's logging instrumentation stamps these on the record; otherwise the span
+    captured at emission time (the formatter may run on another thread).
+    """
     trace_id = getattr(record, "otelTraceID", None)
     if trace_id is not None:
-        envelope["trace_id"] = trace_id
-        envelope["span_id"] = getattr(record, "otelSpanID", None)
-        envelope["trace_flags"] = 1 if getattr(record, "otelTraceSampled", False) else 0
-    else:
-        trace = getattr(record, "audit_trace", None)
-        if isinstance(trace, tuple) and len(trace) == 3:
-            envelope["trace_id"], envelope["span_id"], envelope["trace_flags"] = trace
-    return envelope
+        flags = 1 if getattr(record, "otelTraceSampled", False) else 0
+        return trace_id, getattr(record, "otelSpanID", None), flags
+    trace = getattr(record, "audit_trace", None)
+    if isinstance(trace, tuple) and len(trace) == 3:
+        return trace
+    return None
 
 
 def _fallbacks(

@@ -1,6 +1,6 @@
 """`JSONLLogFormatter`: one audit record -> one scrubbed, bounded OTel JSON line.
 
-Per record: build the envelope (plain dict), make ONE engine call (redaction,
+Per record: ONE engine call with the envelope's members (`render_event`: redaction,
 value patterns, projection, JSON writing), then bound the size. Whatever goes wrong,
 `format()` returns a line (the fallback chain) and the loss is reported on
 `sec_audit.internal`; it never raises into the logging machinery.
@@ -19,7 +19,14 @@ from sec_audit.core.events import AuditEvent
 
 from . import diagnostics
 from .degrade import shrink_line
-from .envelope import MALFORMED, build_envelope, fallback_line, merged_attributes, record_time_ns
+from .envelope import (
+    MALFORMED,
+    fallback_line,
+    merged_attributes,
+    record_time_ns,
+    record_trace,
+    severity_of,
+)
 from .integrity import IntegrityChain
 
 __all__ = ["JSONLLogFormatter"]
@@ -92,7 +99,8 @@ class JSONLLogFormatter(logging.Formatter):
     def service_name(self, record: logging.LogRecord) -> object:
         return self.source or getattr(record, "resource_source", None) or self.settings.core.source
 
-    def build_envelope(self, record: logging.LogRecord, event: AuditEvent) -> dict[str, Any]:
+    def render_event(self, record: logging.LogRecord, event: AuditEvent) -> str:
+        """The event's line: one engine call with the envelope's members."""
         additions = getattr(record, "audit_attributes", None)
         if additions is not None and type(additions) is not dict:
             if not isinstance(additions, Mapping):
@@ -101,11 +109,21 @@ class JSONLLogFormatter(logging.Formatter):
                     f"record.audit_attributes is a {type(additions).__name__}, not a mapping",
                 )
                 additions = None
+        observed = event.observed_timestamp_ns
         # The usual record (no additions, identity attributes in place) is rendered
         # from the event's own dict: merged_attributes returns it (the engine only reads).
-        attributes = merged_attributes(event, additions)
-        return build_envelope(
-            record, event, attributes, service=self.service_name(record), scope=self.scope
+        return self.engine.render_event(  # type: ignore[no-any-return]
+            event.timestamp_ns,
+            record_time_ns(record) if observed is None else observed,
+            record.levelname,
+            severity_of(record.levelno),
+            event.body,
+            self.service_name(record),
+            self.scope,
+            merged_attributes(event, additions),
+            event.event_type,
+            record_trace(record),
+            self.compact,
         )
 
     # -- format ----------------------------------------------------------------------
@@ -114,7 +132,7 @@ class JSONLLogFormatter(logging.Formatter):
         event = getattr(record, "audit_event", None)
         if isinstance(event, AuditEvent):
             try:
-                line: str = self.engine.render(self.build_envelope(record, event), self.compact)
+                line: str = self.render_event(record, event)
             except Exception as exc:
                 diagnostics.report(
                     "audit.format_failed",
@@ -165,7 +183,7 @@ class JSONLLogFormatter(logging.Formatter):
                 },
                 timestamp_ns=record_time_ns(record),
             )
-            line: str = self.engine.render(self.build_envelope(record, event), self.compact)
+            line: str = self.render_event(record, event)
         except Exception as exc:
             diagnostics.debug("audit.format_failed", "non-audit record not rendered", exc=exc)
             return self._fallback(record, None)

@@ -81,6 +81,20 @@ pub struct Engine {
     inner: Inner,
 }
 
+/// The three members of `render_event`'s `trace`, which must be a 3-tuple.
+fn trace_members<'py>(
+    trace: &Bound<'py, PyAny>,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    match trace.cast::<PyTuple>() {
+        Ok(t) if t.is_exact_instance_of::<PyTuple>() && t.len() == 3 => {
+            Ok((t.get_item(0)?, t.get_item(1)?, t.get_item(2)?))
+        }
+        _ => Err(pyo3::exceptions::PyTypeError::new_err(
+            "trace must be None or a (trace_id, span_id, trace_flags) tuple",
+        )),
+    }
+}
+
 #[pymethods]
 impl Engine {
     #[new]
@@ -186,6 +200,78 @@ impl Engine {
                             item?.extract()?;
                         w.member(Borrowed::of(&key), Borrowed::of(&value), index == 0)?;
                     }
+                }
+                w.push(b'}');
+                w.finish()
+            })
+        })
+    }
+
+    /// One JSON line for an audit event: the envelope's members in the line's order
+    /// (docs/events.md), the same bytes `render` writes for the envelope dict the
+    /// reference's `render_event` builds; the formatter makes no dict. `trace` is None
+    /// or a `(trace_id, span_id, trace_flags)` tuple.
+    #[pyo3(signature = (
+        timestamp, observed_timestamp, severity_text, severity_number, body, service,
+        scope, attributes, event_name, trace = None, compact = false
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn render_event<'py>(
+        &self,
+        py: Python<'py>,
+        timestamp: &Bound<'py, PyAny>,
+        observed_timestamp: &Bound<'py, PyAny>,
+        severity_text: &Bound<'py, PyAny>,
+        severity_number: &Bound<'py, PyAny>,
+        body: &Bound<'py, PyAny>,
+        service: &Bound<'py, PyAny>,
+        scope: &Bound<'py, PyAny>,
+        attributes: &Bound<'py, PyAny>,
+        event_name: &Bound<'py, PyAny>,
+        trace: Option<&Bound<'py, PyAny>>,
+        compact: bool,
+    ) -> PyResult<Bound<'py, PyString>> {
+        let trace = match trace {
+            Some(t) if !t.is_none() => Some(trace_members(t)?),
+            _ => None,
+        };
+        guarded(|| {
+            with_scratch(&self.inner, |scratch| {
+                let mut w = Walk::new(py, &self.inner, scratch, compact);
+                let member =
+                    |w: &mut Walk<'_, 'py>, key: &Bound<'py, PyString>, v: &Bound<'py, PyAny>| {
+                        w.member(Borrowed::of(key.as_any()), Borrowed::of(v), false)
+                    };
+                w.push(b'{');
+                w.member(
+                    Borrowed::of(pyo3::intern!(py, "timestamp").as_any()),
+                    Borrowed::of(timestamp),
+                    true,
+                )?;
+                member(
+                    &mut w,
+                    pyo3::intern!(py, "observed_timestamp"),
+                    observed_timestamp,
+                )?;
+                member(&mut w, pyo3::intern!(py, "severity_text"), severity_text)?;
+                member(
+                    &mut w,
+                    pyo3::intern!(py, "severity_number"),
+                    severity_number,
+                )?;
+                member(&mut w, pyo3::intern!(py, "body"), body)?;
+                w.resource_member(
+                    Borrowed::of(pyo3::intern!(py, "resource").as_any()),
+                    Borrowed::of(pyo3::intern!(py, "service.name").as_any()),
+                    Borrowed::of(service),
+                )?;
+                member(&mut w, pyo3::intern!(py, "instrumentation_scope"), scope)?;
+                member(&mut w, pyo3::intern!(py, "attributes"), attributes)?;
+                member(&mut w, pyo3::intern!(py, "event_name"), event_name)?;
+                if let Some((trace_id, span_id, flags)) = &trace {
+                    member(&mut w, pyo3::intern!(py, "trace_id"), trace_id)?;
+                    member(&mut w, pyo3::intern!(py, "span_id"), span_id)?;
+                    member(&mut w, pyo3::intern!(py, "trace_flags"), flags)?;
                 }
                 w.push(b'}');
                 w.finish()

@@ -696,6 +696,21 @@ impl<'a, 'py> Walk<'a, 'py> {
         }
     }
 
+    /// The `resource` member, `{"service.name": service}`, written without a dict: what
+    /// `member` writes for it (both keys are ours and exact `str`s; the value verbatim).
+    pub fn resource_member(&mut self, k: Obj, name: Obj, service: Obj) -> PyResult<()> {
+        push_bytes(&mut self.out, self.sep.item);
+        self.key(k, false)?;
+        push_bytes(&mut self.out, self.sep.kv);
+        self.out.push(b'{');
+        self.key(name, false)?;
+        push_bytes(&mut self.out, self.sep.kv);
+        let _hold = (!service.is_plain()).then(|| service.bind(self.py));
+        self.verbatim_member(service)?;
+        self.out.push(b'}');
+        Ok(())
+    }
+
     /// Our own members: no limits, no scrubbing; cycles and markers kept. Timestamps,
     /// severity and event name first, without setting up a walk.
     fn verbatim_member(&mut self, v: Obj) -> PyResult<()> {

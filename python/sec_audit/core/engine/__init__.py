@@ -41,6 +41,20 @@ class Engine(Protocol):
     config: EngineConfig
 
     def render(self, envelope: Any, compact: bool = False) -> str: ...
+    def render_event(
+        self,
+        timestamp: Any,
+        observed_timestamp: Any,
+        severity_text: Any,
+        severity_number: Any,
+        body: Any,
+        service: Any,
+        scope: Any,
+        attributes: Any,
+        event_name: Any,
+        trace: tuple[Any, Any, Any] | None = None,
+        compact: bool = False,
+    ) -> str: ...
     def project(self, value: Any, compact: bool = False) -> str: ...
     def capture_body(self, data: bytes) -> tuple[str, BodyFragment | None]: ...
     def pattern_report(self) -> list[dict[str, Any]]: ...

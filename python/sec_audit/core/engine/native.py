@@ -51,6 +51,7 @@ class NativeEngine:
     name = "native"
 
     render: Callable[..., str]
+    render_event: Callable[..., str]
     project: Callable[..., str]
     capture_body: Callable[[bytes], tuple[str, BodyFragment | None]]
 
@@ -94,6 +95,7 @@ class NativeEngine:
         )
         # Bound methods of the extension: no Python frame per call.
         self.render = self._engine.render
+        self.render_event = self._engine.render_event
         self.project = self._engine.project
         self.capture_body = self._engine.capture_body
 

@@ -71,6 +71,40 @@ class PythonEngine:
         out.append("}")
         return walk.text()
 
+    def render_event(
+        self,
+        timestamp: Any,
+        observed_timestamp: Any,
+        severity_text: Any,
+        severity_number: Any,
+        body: Any,
+        service: Any,
+        scope: Any,
+        attributes: Any,
+        event_name: Any,
+        trace: tuple[Any, Any, Any] | None = None,
+        compact: bool = False,
+    ) -> str:
+        """`render` of an audit event's envelope, assembled from its members in the
+        line's order (docs/events.md, The line); `trace` is None or
+        `(trace_id, span_id, trace_flags)`, written last when given."""
+        envelope: dict[str, Any] = {
+            "timestamp": timestamp,
+            "observed_timestamp": observed_timestamp,
+            "severity_text": severity_text,
+            "severity_number": severity_number,
+            "body": body,
+            "resource": {"service.name": service},
+            "instrumentation_scope": scope,
+            "attributes": attributes,
+            "event_name": event_name,
+        }
+        if trace is not None:
+            if type(trace) is not tuple or len(trace) != 3:
+                raise TypeError("trace must be None or a (trace_id, span_id, trace_flags) tuple")
+            envelope["trace_id"], envelope["span_id"], envelope["trace_flags"] = trace
+        return self.render(envelope, compact)
+
     def project(self, value: Any, compact: bool = False) -> str:
         """One value as a top-level attribute value (depth 1), without key exemptions."""
         walk = self._projector.walk(compact)
