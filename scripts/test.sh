@@ -23,6 +23,7 @@ build_native
 
 step "ruff"
 "$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
 
 step "mypy (the package is typed: py.typed)"
 "$VENV/bin/mypy"

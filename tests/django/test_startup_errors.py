@@ -139,7 +139,9 @@ def test_bad_setting_under_gunicorn_workers_ends_each_traceback(tmp_path: Path) 
     # readable line; gunicorn's master then adds its own "Worker failed to boot".
     pytest.importorskip("gunicorn")
     project = _project(tmp_path, BAD, [APP])
-    result = _run(project, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "proj_wsgi:application")
+    result = _run(
+        project, "-m", "gunicorn", "-w", "2", "-b", "127.0.0.1:0", "proj_wsgi:application"
+    )
     assert result.returncode != 0
     # Every exception line but gunicorn's own (its master may add a HaltServer
     # traceback) is ours: a chained cause or logging's ValueError would show here too.

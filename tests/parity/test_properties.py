@@ -193,8 +193,14 @@ def test_formatted_line_within_max_record_bytes(
             "http.response.client_error", "1.0", message, dict(attributes), timestamp_ns=1
         )
         record = logging.makeLogRecord(
-            {"name": "sec_audit.audit", "levelno": logging.WARNING, "levelname": "WARNING",
-             "msg": message, "audit_event": event, "created": 1.0}
+            {
+                "name": "sec_audit.audit",
+                "levelno": logging.WARNING,
+                "levelname": "WARNING",
+                "msg": message,
+                "audit_event": event,
+                "created": 1.0,
+            }
         )
         line = formatter.format(record)
         assert len(line.encode()) <= max_record_bytes, len(line)

@@ -91,4 +91,3 @@ def capture(runtime: DjangoLoggingRuntime, pending: bytes | str) -> tuple[Any, s
     if status in REPORTED_STATUSES:
         return None, status
     return None, None
-
