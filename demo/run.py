@@ -73,8 +73,16 @@ def _prepare_db(env: dict[str, str]) -> None:
 
 def _start_server(env: dict[str, str], port: int) -> subprocess.Popen[str]:
     cmd = [
-        sys.executable, "-m", "gunicorn", "demo_project.wsgi:application",
-        "--bind", f"127.0.0.1:{port}", "--workers", "1", "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "demo_project.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        "1",
+        "--log-level",
+        "warning",
     ]
     proc = subprocess.Popen(cmd, env=env, cwd=DEMO_DIR, stdout=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 30
@@ -99,7 +107,9 @@ class Traffic:
         self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
         self.bodies: list[object] = []
 
-    def send(self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None) -> int:
+    def send(
+        self, method: str, path: str, body: object = None, headers: dict[str, str] | None = None
+    ) -> int:
         data = json.dumps(body).encode() if body is not None else None
         req = urllib.request.Request(self.base + path, data=data, method=method)
         if data is not None:
@@ -122,13 +132,35 @@ class Traffic:
             ("GET an item", "GET", "/items/7/", None, None),
             ("GET a missing item", "GET", "/items/700/", None, None),
             ("GET an unknown URL", "GET", "/wp-admin/setup.php", None, None),
-            ("failed login", "POST", "/auth/login/", {"username": USER, "password": SECRETS[2]}, None),
+            (
+                "failed login",
+                "POST",
+                "/auth/login/",
+                {"username": USER, "password": SECRETS[2]},
+                None,
+            ),
             ("login", "POST", "/auth/login/", {"username": USER, "password": PASSWORD}, None),
-            ("create an account (DRF)", "POST", "/api/accounts/",
-             {"name": "acme", "email": "ops@acme.test", "api_key": SECRETS[1], "password": PASSWORD}, api),
+            (
+                "create an account (DRF)",
+                "POST",
+                "/api/accounts/",
+                {
+                    "name": "acme",
+                    "email": "ops@acme.test",
+                    "api_key": SECRETS[1],
+                    "password": PASSWORD,
+                },
+                api,
+            ),
             ("update it", "PATCH", "/api/accounts/1/", {"email": "sec@acme.test"}, api),
             ("unauthenticated API call", "GET", "/api/accounts/", None, None),
-            ("spoofed X-Forwarded-For", "GET", "/items/8/", None, {"X-Forwarded-For": "6.6.6.6, 203.0.113.9"}),
+            (
+                "spoofed X-Forwarded-For",
+                "GET",
+                "/items/8/",
+                None,
+                {"X-Forwarded-For": "6.6.6.6, 203.0.113.9"},
+            ),
             ("a view that raises", "GET", "/boom/", None, None),
             ("host-header attack", "GET", "/items/9/", None, {"Host": "evil.example"}),
             ("delete the account", "DELETE", "/api/accounts/1/", None, api),
@@ -138,19 +170,43 @@ class Traffic:
         spray = {"X-Forwarded-For": SPRAY_SOURCE}
         for user in SPRAY_USERS:
             steps.append(
-                (f"spray {user}", "POST", "/auth/login/",
-                 {"username": user, "password": SPRAY_PASSWORD}, spray)
+                (
+                    f"spray {user}",
+                    "POST",
+                    "/auth/login/",
+                    {"username": user, "password": SPRAY_PASSWORD},
+                    spray,
+                )
             )
         # Secret-laden bodies: nested JSON, a list inside, free text.
         steps += [
-            ("secrets in a nested JSON body", "POST", "/api/accounts/",
-             {"name": "beta", "email": "dev@beta.test",
-              "notes": f"rotate {PLANTED['aws']} soon",
-              "integration": {"repo_access": PLANTED["github"], "session": PLANTED["jwt"],
-                              "build_ref": PLANTED["opaque"]}}, api),
-            ("secrets in a list and free text", "POST", "/api/accounts/",
-             {"name": "gamma", "email": "x@gamma.test",
-              "history": [{"paid_with": PLANTED["card"]}, "ok"]}, None),
+            (
+                "secrets in a nested JSON body",
+                "POST",
+                "/api/accounts/",
+                {
+                    "name": "beta",
+                    "email": "dev@beta.test",
+                    "notes": f"rotate {PLANTED['aws']} soon",
+                    "integration": {
+                        "repo_access": PLANTED["github"],
+                        "session": PLANTED["jwt"],
+                        "build_ref": PLANTED["opaque"],
+                    },
+                },
+                api,
+            ),
+            (
+                "secrets in a list and free text",
+                "POST",
+                "/api/accounts/",
+                {
+                    "name": "gamma",
+                    "email": "x@gamma.test",
+                    "history": [{"paid_with": PLANTED["card"]}, "ok"],
+                },
+                None,
+            ),
             ("disallowed Host", "GET", "/items/1/", None, {"Host": "attacker.invalid"}),
         ]
         self.bodies = [body for _, _, _, body, _ in steps if body is not None]
@@ -286,7 +342,9 @@ def _redaction_rows(by_rule: Counter[str]) -> list[tuple[str, str]]:
         detail = ", ".join(
             f"{rule.split(' ', 1)[1]} {n}" for rule, n in sorted(chosen.items()) if " " in rule
         )
-        rows.append((f"  by {group}", str(sum(chosen.values())) + (f" ({detail})" if detail else "")))
+        rows.append(
+            (f"  by {group}", str(sum(chosen.values())) + (f" ({detail})" if detail else ""))
+        )
     return rows
 
 
@@ -306,7 +364,10 @@ def _summary_table(
         ("event types", str(len(kinds))),
         *((f"  {kind}", str(n)) for kind, n in sorted(kinds.items())),
         *_redaction_rows(by_rule),
-        (f"failed logins from {SPRAY_SOURCE}", f"{len(sprayed)} ({len({a.get('user.name') for a in sprayed})} user names)"),
+        (
+            f"failed logins from {SPRAY_SOURCE}",
+            f"{len(sprayed)} ({len({a.get('user.name') for a in sprayed})} user names)",
+        ),
         ("planted secrets", str(len(ALL_SECRETS))),
         ("planted secret in the output", "YES: " + ", ".join(leaked) if leaked else "no"),
         ("problems", str(len(problems))),
@@ -318,9 +379,15 @@ def _summary_table(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--short", action="store_true", help="print a summary instead of every line")
-    parser.add_argument("--serve", action="store_true", help="serve on 127.0.0.1:8000 until interrupted")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--short", action="store_true", help="print a summary instead of every line"
+    )
+    parser.add_argument(
+        "--serve", action="store_true", help="serve on 127.0.0.1:8000 until interrupted"
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(prefix="sec-audit-demo-") as tmp:
@@ -329,7 +396,10 @@ def main(argv: list[str] | None = None) -> int:
         port = 8000 if args.serve else _free_port()
         server = _start_server(env, port)
         if args.serve:
-            print(f"serving on http://127.0.0.1:{port}/ (user {USER!r}); Ctrl-C to stop", file=sys.stderr)
+            print(
+                f"serving on http://127.0.0.1:{port}/ (user {USER!r}); Ctrl-C to stop",
+                file=sys.stderr,
+            )
             try:
                 assert server.stdout is not None
                 for line in server.stdout:
@@ -376,9 +446,17 @@ def main(argv: list[str] | None = None) -> int:
     if groups["other"]:
         problems.append(f"{groups['other']} [REDACTED] value(s) not explained by any rule")
     _summary_table(kinds, records, sprayed, problems, by_rule)
-    expected = {"http.response.success", "http.response.client_error", "http.response.server_error",
-                "auth.login.success", "auth.login.failed", "auth.logout.success",
-                "model.create", "model.update", "model.delete"}
+    expected = {
+        "http.response.success",
+        "http.response.client_error",
+        "http.response.server_error",
+        "auth.login.success",
+        "auth.login.failed",
+        "auth.logout.success",
+        "model.create",
+        "model.update",
+        "model.delete",
+    }
     missing = expected - set(kinds)
     if missing:
         problems.append(f"expected event types missing: {sorted(missing)}")

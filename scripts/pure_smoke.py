@@ -30,15 +30,23 @@ else:
     assert active_engine_name() == "python", active_engine_name()
 
 forced = subprocess.run(
-    [sys.executable, "-c", "from sec_audit.core.engine import build_engine, EngineConfig;"
-     "from sec_audit.core.config import SecAuditSettings as S; s = S.from_value(None);"
-     "build_engine(EngineConfig.from_settings(s.core, s.logging.projection_limits))"],
-    env={**os.environ, "SEC_AUDIT_ENGINE": "native"}, capture_output=True, text=True,
+    [
+        sys.executable,
+        "-c",
+        "from sec_audit.core.engine import build_engine, EngineConfig;"
+        "from sec_audit.core.config import SecAuditSettings as S; s = S.from_value(None);"
+        "build_engine(EngineConfig.from_settings(s.core, s.logging.projection_limits))",
+    ],
+    env={**os.environ, "SEC_AUDIT_ENGINE": "native"},
+    capture_output=True,
+    text=True,
 )
 if EXPECT == "native":
     assert forced.returncode == 0, forced.stderr
 else:
-    assert forced.returncode != 0 and EngineUnavailableError.__name__ in forced.stderr, forced.stderr
+    assert forced.returncode != 0 and EngineUnavailableError.__name__ in forced.stderr, (
+        forced.stderr
+    )
 
 from django.conf import settings  # noqa: E402
 
@@ -78,7 +86,9 @@ audit.addHandler(handler)
 audit.setLevel(logging.INFO)
 audit.propagate = False
 
-resp = Client().post("/nope/", data='{"user": "a", "password": "hunter2"}', content_type="application/json")
+resp = Client().post(
+    "/nope/", data='{"user": "a", "password": "hunter2"}', content_type="application/json"
+)
 assert resp.status_code == 404
 lines = stream.getvalue().splitlines()
 assert len(lines) == 1, lines
