@@ -199,6 +199,14 @@ def _no_handler(logger: logging.Logger) -> None:
     logger.handlers.clear()
 
 
+def _handler_without_lock(logger: logging.Logger) -> None:
+    # What a handler whose createLock was replaced looks like: nothing to write under.
+    handler = logger.handlers[0]
+    lock = handler.lock
+    handler.lock = None
+    logger._test_cleanup = lambda: setattr(handler, "lock", lock)  # type: ignore[attr-defined]
+
+
 def _propagates_to_a_plain_handler(logger: logging.Logger) -> None:
     parent = logger.parent
     assert parent is not None
@@ -217,6 +225,7 @@ def _propagates_to_a_plain_handler(logger: logging.Logger) -> None:
         _subclassed_handler,
         _unknown_handler_too,
         _no_handler,
+        _handler_without_lock,
         _propagates_to_a_plain_handler,
     ],
 )

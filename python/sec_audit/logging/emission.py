@@ -92,7 +92,7 @@ def emit_event(
         if not logger.isEnabledFor(level):
             return False
         event = event.observed(time.time_ns(), owned=owned)
-        if pipeline:
+        if pipeline is not None and pipeline.steps:  # the tuple's truth, no __bool__ frame
             outcome = pipeline.run(event, level)
             if outcome is None:
                 return False
@@ -148,8 +148,9 @@ class EventFields:
         self.audit_event = event
         self.levelno = level
         self.levelname = logging.getLevelName(level)
-        if trace is not None:
-            self.audit_trace = trace
+        # Always set: reading an unset slot raises (and getattr's default then costs
+        # an exception); None is what `record_trace` reads as "no span", as for a record.
+        self.audit_trace = trace
 
     @property
     def created(self) -> float:
@@ -215,7 +216,12 @@ def _direct_targets(logger: logging.Logger, level: int) -> _Targets | None:
                 return None
             if kind == _NOTHING or level < handler.level:
                 continue
-            if handler.filters or not type(handler.formatter).__dict__.get("record_free"):
+            # (No lock to write under, as after a replaced createLock: the record path.)
+            if (
+                handler.filters
+                or handler.lock is None
+                or not type(handler.formatter).__dict__.get("record_free")
+            ):
                 return None
             targets.append((handler, kind))
         node = node.parent if node.propagate else None
@@ -232,20 +238,22 @@ def _write_direct(
     """Each target's line, written as its `emit` would write it, under its lock."""
     fields = EventFields(logger.name, event, level, trace)
     for handler, kind in targets:
-        handler.acquire()
-        try:
-            line = handler.formatter.format(fields)  # type: ignore[union-attr, arg-type]
-            if kind == _SAFE:
-                delivery.write_line(handler, line)  # type: ignore[arg-type]
-            else:
-                handler.stream.write(line + handler.terminator)  # type: ignore[attr-defined]
-                handler.flush()
-        except RecursionError:
-            raise
-        except Exception:
-            handler.handleError(_make_record(logger, event, level, trace))
-        finally:
-            handler.release()
+        # The lock itself rather than `acquire()`/`release()`/`flush()`: for these exact
+        # classes those are the stdlib's, which only take the same (reentrant) lock.
+        with handler.lock:  # type: ignore[union-attr]
+            try:
+                line = handler.formatter.format(fields)  # type: ignore[union-attr, arg-type]
+                if kind == _SAFE:
+                    delivery.write_line(handler, line)  # type: ignore[arg-type]
+                else:
+                    stream = handler.stream  # type: ignore[attr-defined]
+                    stream.write(line + handler.terminator)  # type: ignore[attr-defined]
+                    if hasattr(stream, "flush"):  # StreamHandler.flush's test
+                        stream.flush()
+            except RecursionError:
+                raise
+            except Exception:
+                handler.handleError(_make_record(logger, event, level, trace))
 
 
 class LoggingRuntime:

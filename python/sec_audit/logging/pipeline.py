@@ -105,19 +105,20 @@ def _is_level(value: object) -> bool:
 class AuditPipeline:
     """Filters (in order, may drop) then enrichers (in order, may add)."""
 
-    __slots__ = ("_steps",)
+    __slots__ = ("steps",)
 
     def __init__(self, filters: Iterable[object] = (), enrichers: Iterable[object] = ()) -> None:
-        self._steps: tuple[_Step, ...] = tuple(
+        # Read directly by `emission.emit_event` (an empty tuple: nothing to run).
+        self.steps: tuple[_Step, ...] = tuple(
             [_step(f, "filter") for f in filters] + [_step(e, "enricher") for e in enrichers]
         )
 
     def __bool__(self) -> bool:
-        return bool(self._steps)
+        return bool(self.steps)
 
     def run(self, event: AuditEvent, level: int) -> Outcome:
         """(event, level) to log, or None when a filter dropped the event."""
-        for step in self._steps:
+        for step in self.steps:
             outcome = self._run_step(step, event, level)
             if outcome is None:
                 return None
