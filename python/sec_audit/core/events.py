@@ -149,14 +149,13 @@ class AuditEvent:
         timestamp_ns: int | None = None,
         observed_timestamp_ns: int | None = None,
     ) -> None:
-        set_field = object.__setattr__
         if not _check_text(event_type, "event_type"):
             raise ValueError("AuditEvent.event_type must be a non-empty str.")
         if not _check_text(schema_version, "schema_version"):
             raise ValueError("AuditEvent.schema_version must be a non-empty str.")
-        set_field(self, "event_type", event_type)
-        set_field(self, "schema_version", schema_version)
-        set_field(self, "body", _check_text(body, "body"))
+        _set_event_type(self, event_type)
+        _set_schema_version(self, schema_version)
+        _set_body(self, _check_text(body, "body"))
         if attributes is None:
             attributes = {}
         elif not isinstance(attributes, Mapping):
@@ -168,12 +167,12 @@ class AuditEvent:
         for key, value in attributes.items():
             if key != "event_type" and key != "schema_version":
                 merged[key] = value
-        set_field(self, "attributes", merged)
+        _set_attributes(self, merged)
         stamp = time.time_ns() if timestamp_ns is None else _check_ns(timestamp_ns, "timestamp_ns")
-        set_field(self, "timestamp_ns", stamp)
+        _set_timestamp(self, stamp)
         if observed_timestamp_ns is not None:
             _check_ns(observed_timestamp_ns, "observed_timestamp_ns")
-        set_field(self, "observed_timestamp_ns", observed_timestamp_ns)
+        _set_observed(self, observed_timestamp_ns)
 
     @classmethod
     def owned(
@@ -241,7 +240,8 @@ class AuditEvent:
 
 
 # Slot writers that bypass the frozen `__setattr__` (fields are only set while an
-# event is being made, never after it is handed out).
+# event is being made, never after it is handed out); a slot's own `__set__` costs
+# far less than `object.__setattr__` (docs/performance.md, seventh round).
 _new = object.__new__
 _SLOTS: dict[str, Any] = {name: AuditEvent.__dict__[name] for name in AuditEvent.__slots__}
 _set_event_type = _SLOTS["event_type"].__set__

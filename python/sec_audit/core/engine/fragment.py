@@ -18,7 +18,7 @@ class BodyFragment:
     def __init__(self, json: str) -> None:
         if not isinstance(json, str):
             raise TypeError(f"BodyFragment.json must be str, not {type(json).__name__}")
-        object.__setattr__(self, "_json", json)
+        _set_json(self, json)  # the slot's own setter: cheaper than object.__setattr__
 
     @property
     def json(self) -> str:
@@ -37,3 +37,6 @@ class BodyFragment:
 
     def __hash__(self) -> int:
         return hash(("BodyFragment", self._json))
+
+
+_set_json = BodyFragment.__dict__["_json"].__set__
