@@ -113,12 +113,16 @@ def _child_probe(key: str, result: multiprocessing.queues.Queue[bool]) -> None: 
 def test_a_forked_child_does_not_share_the_parents_lock() -> None:
     key = "probe.lock"
     queue: multiprocessing.queues.Queue[bool] = _FORK.Queue()  # type: ignore[name-defined]
-    with delivery._locked(key):
+    fd, _ = delivery._lock_for(key)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
         assert _held_elsewhere(key)
         proc = _FORK.Process(target=_child_probe, args=(key, queue))
         proc.start()
         blocked = queue.get(timeout=30)
         proc.join(30)
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
     assert blocked is True
     assert not _held_elsewhere(key)
 

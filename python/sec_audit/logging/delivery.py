@@ -43,8 +43,6 @@ import tempfile
 import threading
 import time
 import types
-from collections.abc import Iterator
-from contextlib import contextmanager
 from logging import FileHandler, Handler, LogRecord, StreamHandler
 from logging.handlers import (
     BaseRotatingHandler,
@@ -151,34 +149,17 @@ def _lock_for(key: str) -> tuple[int, threading.Lock]:
         return entry
 
 
-@contextmanager
-def _locked(key: str, shared: bool = False) -> Iterator[None]:
-    """Hold the target's lock: exclusive, or shared for a line the kernel writes whole.
+def _report_unlocked(exc: OSError) -> None:
+    # No lock file (an unwritable lock directory): the line is still written, as the
+    # stdlib would, and the operator is told that lines may interleave.
+    from . import diagnostics
 
-    A shared holder excludes exclusive holders (a line longer than PIPE_BUF, a file's
-    write and rotation) but not other shared holders in other processes.
-    """
-    try:
-        fd, thread_lock = _lock_for(key)
-    except OSError as exc:
-        # No lock file (an unwritable lock directory): the line is still written, as the
-        # stdlib would, and the operator is told that lines may interleave.
-        from . import diagnostics
-
-        diagnostics.report(
-            "audit.delivery_unlocked",
-            f"cannot open the delivery lock in {LOCK_DIR_ENV_VAR} or the temp directory; "
-            "audit lines from several processes may interleave",
-            exc=exc,
-        )
-        yield
-        return
-    with thread_lock:
-        fcntl.flock(fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
+    diagnostics.report(
+        "audit.delivery_unlocked",
+        f"cannot open the delivery lock in {LOCK_DIR_ENV_VAR} or the temp directory; "
+        "audit lines from several processes may interleave",
+        exc=exc,
+    )
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -259,17 +240,35 @@ def write_line(handler: StreamHandler[Any], line: str) -> None:
     # POSIX writes a line of at most PIPE_BUF bytes to a pipe in one piece, never
     # interleaved with another process's write, so such lines only need to keep out of
     # the way of a longer line (which the kernel may split around theirs): a shared
-    # lock. Longer lines, files and ttys take the exclusive lock.
-    with _locked(key, shared=pipe and len(data) <= select.PIPE_BUF):
-        if isinstance(handler, (WatchedFileHandler, RotatingFileHandler, TimedRotatingFileHandler)):
-            _reopen_if_moved(handler)
-            if not isinstance(handler, WatchedFileHandler):
-                _rollover_if_due(handler, len(data))
-            stream = handler.stream
-            fd = stream.fileno()  # type: ignore[union-attr]
-        # Anything left in the text buffer (a print) goes out first, under the lock.
-        stream.flush()
-        _write_all(fd, data)
+    # lock. Longer lines, files and ttys take the exclusive lock. (Taken here rather
+    # than by a context manager: this runs for every line.)
+    try:
+        lock_fd, thread_lock = _lock_for(key)
+    except OSError as exc:
+        _report_unlocked(exc)
+        _write_target(handler, stream, fd, data)
+        return
+    with thread_lock:
+        shared = pipe and len(data) <= select.PIPE_BUF
+        fcntl.flock(lock_fd, fcntl.LOCK_SH if shared else fcntl.LOCK_EX)
+        try:
+            _write_target(handler, stream, fd, data)
+        finally:
+            fcntl.flock(lock_fd, fcntl.LOCK_UN)
+
+
+def _write_target(handler: StreamHandler[Any], stream: Any, fd: int, data: bytes) -> None:
+    """The write itself, under the target's lock: a watched or rotating handler first
+    follows (or makes) a rotation, then the stream's buffer and `data` go out."""
+    if isinstance(handler, (WatchedFileHandler, RotatingFileHandler, TimedRotatingFileHandler)):
+        _reopen_if_moved(handler)
+        if not isinstance(handler, WatchedFileHandler):
+            _rollover_if_due(handler, len(data))
+        stream = handler.stream
+        fd = stream.fileno()
+    # Anything left in the text buffer (a print) goes out first, under the lock.
+    stream.flush()
+    _write_all(fd, data)
 
 
 def safe_emit(handler: StreamHandler[Any], record: LogRecord) -> None:
