@@ -138,6 +138,9 @@ def _lock_target(handler: StreamHandler[Any], stream: Any, fd: int) -> tuple[str
 def _lock_for(key: str) -> tuple[int, threading.Lock]:
     if os.getpid() != _pid:  # a fork the hook did not see (os.fork is always seen)
         _after_fork()
+    entry = _locks.get(key)  # a dict read is atomic: the lock is for making one
+    if entry is not None:
+        return entry
     with _state_lock:
         entry = _locks.get(key)
         if entry is None:
