@@ -144,6 +144,8 @@ struct Parser<'a, H: HostPatterns> {
     /// Open containers (objects and arrays, written or skipped).
     depth: usize,
     keys: KeyMemo,
+    /// The skip's last window of the body.
+    window: Window,
 }
 
 /// A fast hash of a key (8 bytes per step); only used to find equal keys faster.
@@ -268,6 +270,112 @@ fn scan_string(s: &[u8], mut i: usize, high: &mut bool) -> usize {
     i
 }
 
+/// 64 bytes of the body seen at once by the skip: bit k of `stops` is set if byte
+/// `base + k` stops a run of plain string text (`"`, `\\`, a control byte, or the end of
+/// the body), `high` if one of the 64 bytes is >= 0x80.
+#[derive(Clone, Copy)]
+struct Window {
+    base: usize,
+    stops: u64,
+    high: bool,
+}
+
+impl Window {
+    /// No window: `i - base` (wrapping) is >= 64 for every index `i`.
+    const NONE: Window = Window {
+        base: usize::MAX - 63,
+        stops: 0,
+        high: false,
+    };
+
+    fn at(s: &[u8], base: usize) -> Window {
+        let rest = &s[base.min(s.len())..];
+        // The tail of the body is padded with NUL, a stop.
+        let mut padded = [0u8; 64];
+        let block: &[u8; 64] = match rest.first_chunk::<64>() {
+            Some(block) => block,
+            None => {
+                padded[..rest.len()].copy_from_slice(rest);
+                &padded
+            }
+        };
+        let (stops, high) = stops64(block);
+        Window { base, stops, high }
+    }
+}
+
+/// (stop bits, any byte >= 0x80) of 64 bytes: see [`Window`].
+#[inline]
+fn stops64(block: &[u8; 64]) -> (u64, bool) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::*;
+        // SAFETY: SSE2 is part of x86_64 (always available); the four 16-byte unaligned
+        // loads read `block[16 * k..16 * k + 16]`, k < 4, inside the 64-byte array.
+        unsafe {
+            let quote = _mm_set1_epi8(b'"' as i8);
+            let backslash = _mm_set1_epi8(b'\\' as i8);
+            let ctl = _mm_set1_epi8(0x1f);
+            let mut stops = 0u64;
+            let mut high = 0u32;
+            for k in 0..4 {
+                let v = _mm_loadu_si128(block.as_ptr().add(16 * k) as *const __m128i);
+                let stop = _mm_or_si128(
+                    _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                    _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl),
+                );
+                stops |= (_mm_movemask_epi8(stop) as u32 as u64) << (16 * k);
+                high |= _mm_movemask_epi8(v) as u32;
+            }
+            (stops, high != 0)
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        let mut stops = 0u64;
+        let mut high = false;
+        for (k, &b) in block.iter().enumerate() {
+            stops |= u64::from(b == b'"' || b == b'\\' || b < 0x20) << k;
+            high |= b >= 0x80;
+        }
+        (stops, high)
+    }
+}
+
+/// The end of the number at `i` if it is a plain `-?int(.frac)?` with at most 18
+/// integer digits, exactly where [`Parser::number`] would end it; else None (the
+/// caller then runs the full rules).
+#[inline]
+fn plain_number_end(s: &[u8], mut i: usize) -> Option<usize> {
+    if s.get(i) == Some(&b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    match s.get(i) {
+        Some(b'0') => i += 1,
+        Some(b'1'..=b'9') => {
+            i += 1;
+            while let Some(b'0'..=b'9') = s.get(i) {
+                i += 1;
+            }
+            if i - int_start > 18 {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    if s.get(i) == Some(&b'.') && matches!(s.get(i + 1), Some(b'0'..=b'9')) {
+        i += 2;
+        while let Some(b'0'..=b'9') = s.get(i) {
+            i += 1;
+        }
+    }
+    if let Some(b'e' | b'E') = s.get(i) {
+        return None;
+    }
+    Some(i)
+}
+
 /// `float.__repr__` of a plain decimal token (`-?int.frac`, no exponent) with at most
 /// 15 significant digits and a magnitude in [1e-4, 1e16), written without parsing:
 /// such a decimal is its own shortest round-trip form (DBL_DIG = 15), so the repr is
@@ -313,6 +421,15 @@ fn write_plain_decimal(out: &mut Vec<u8>, tok: &[u8]) -> bool {
     true
 }
 
+/// The index of the first non-whitespace byte of `s` at or after `i` (or `s.len()`).
+#[inline]
+fn skip_ws(s: &[u8], mut i: usize) -> usize {
+    while let Some(b' ' | b'\t' | b'\n' | b'\r') = s.get(i) {
+        i += 1;
+    }
+    i
+}
+
 #[inline]
 fn hex_val(b: u8) -> Option<u32> {
     match b {
@@ -326,12 +443,7 @@ fn hex_val(b: u8) -> Option<u32> {
 impl<'a, H: HostPatterns> Parser<'a, H> {
     #[inline]
     fn ws(&mut self) {
-        while self.i < self.s.len() {
-            match self.s[self.i] {
-                b' ' | b'\t' | b'\n' | b'\r' => self.i += 1,
-                _ => break,
-            }
-        }
+        self.i = skip_ws(self.s, self.i);
     }
 
     #[inline]
@@ -514,8 +626,153 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         Ok((float, start, i))
     }
 
-    /// Validate one value without writing anything.
+    /// Validate one value without writing anything (what `json.loads` would accept:
+    /// the same statuses as [`Self::value`] would stop with, in document order).
+    ///
+    /// One loop with an explicit stack of open containers rather than recursion: most
+    /// of a large body lies past the bounds and only goes through here. Strings without
+    /// escapes are scanned in place and their UTF-8 is checked once over the whole span
+    /// (UTF-8 validity is local: strings are delimited by ASCII, and outside strings any
+    /// byte >= 0x80 is a syntax error anyway); escaped strings and scalars go through
+    /// [`Self::string`] and [`Self::scalar`], the one copy of those rules.
     fn skip_value(&mut self) -> R<()> {
+        let start = self.i;
+        let mut high = false;
+        let r = self.skip_span(&mut high);
+        // A non-UTF-8 string ahead of where the span stopped is the first error; an
+        // `Invalid` stop needs no check (the outcome is the same).
+        if high
+            && !matches!(r, Err(Stop::Invalid))
+            && std::str::from_utf8(&self.s[start..self.i]).is_err()
+        {
+            return Err(Stop::Invalid);
+        }
+        r
+    }
+
+    /// [`Self::skip_value`] without the UTF-8 check of its escape-free strings (`high`
+    /// is set if one holds a byte >= 0x80). On `Fallback`/`TooDeep`, `self.i` is where
+    /// the span stopped, past complete strings only.
+    #[inline]
+    fn skip_span(&mut self, high: &mut bool) -> R<()> {
+        let s = self.s;
+        let mut i = self.i;
+        let base = self.depth;
+        let mut depth = base;
+        // bit (depth - base - 1): is the container open at that depth an object?
+        let mut objects = [0u64; MAX_BODY_NESTING.div_ceil(64)];
+        'value: loop {
+            // A value starts at `i`.
+            match s.get(i) {
+                Some(b'"') => i = self.skip_string(i + 1, high)?,
+                Some(&open @ (b'{' | b'[')) => {
+                    depth += 1;
+                    if depth > MAX_BODY_NESTING {
+                        self.i = i + 1;
+                        return Err(Stop::TooDeep);
+                    }
+                    let is_obj = open == b'{';
+                    let bit = depth - base - 1;
+                    if is_obj {
+                        objects[bit / 64] |= 1 << (bit % 64);
+                    } else {
+                        objects[bit / 64] &= !(1 << (bit % 64));
+                    }
+                    i = skip_ws(s, i + 1);
+                    let close = if is_obj { b'}' } else { b']' };
+                    if s.get(i) == Some(&close) {
+                        i += 1;
+                        depth -= 1;
+                    } else if is_obj {
+                        i = self.skip_key(i, high)?;
+                        continue 'value;
+                    } else {
+                        continue 'value;
+                    }
+                }
+                _ => match plain_number_end(s, i) {
+                    Some(end) => i = end,
+                    None => {
+                        self.i = i;
+                        self.scalar(None)?;
+                        i = self.i;
+                    }
+                },
+            }
+            // After a value: `ws (',' ws | close)` while inside the span.
+            while depth > base {
+                let bit = depth - base - 1;
+                let is_obj = objects[bit / 64] & (1 << (bit % 64)) != 0;
+                i = skip_ws(s, i);
+                match s.get(i) {
+                    Some(b',') => {
+                        i = skip_ws(s, i + 1);
+                        if is_obj {
+                            i = self.skip_key(i, high)?;
+                        }
+                        continue 'value;
+                    }
+                    Some(b'}') if is_obj => {}
+                    Some(b']') if !is_obj => {}
+                    _ => return Err(Stop::Invalid),
+                }
+                i += 1;
+                depth -= 1;
+            }
+            self.i = i;
+            return Ok(());
+        }
+    }
+
+    /// `"key" ws ':' ws` of a skipped object, the key at `i`; returns where its value
+    /// starts.
+    #[inline(always)]
+    fn skip_key(&mut self, i: usize, high: &mut bool) -> R<usize> {
+        if self.s.get(i) != Some(&b'"') {
+            return Err(Stop::Invalid);
+        }
+        let i = skip_ws(self.s, self.skip_string(i + 1, high)?);
+        if self.s.get(i) != Some(&b':') {
+            return Err(Stop::Invalid);
+        }
+        Ok(skip_ws(self.s, i + 1))
+    }
+
+    /// A skipped string, `i` just past its opening quote; returns the index past its
+    /// closing quote. Escape-free strings are handled here (their UTF-8 left to the
+    /// caller through `high`), others by [`Self::string`].
+    #[inline(always)]
+    fn skip_string(&mut self, i: usize, high: &mut bool) -> R<usize> {
+        let j = self.next_stop(i, high);
+        if self.s.get(j) == Some(&b'"') {
+            return Ok(j + 1);
+        }
+        self.i = i;
+        self.string(false)?;
+        Ok(self.i)
+    }
+
+    /// The first string stop (see [`Window`]) at or after `i`, through `self.window`.
+    #[inline(always)]
+    fn next_stop(&mut self, mut i: usize, high: &mut bool) -> usize {
+        loop {
+            let off = i.wrapping_sub(self.window.base);
+            if off >= 64 {
+                self.window = Window::at(self.s, i);
+                continue;
+            }
+            *high |= self.window.high;
+            let m = self.window.stops >> off;
+            if m != 0 {
+                return i + m.trailing_zeros() as usize;
+            }
+            i = self.window.base + 64;
+        }
+    }
+
+    /// The recursive skip this replaced, kept as the tests' oracle for [`Self::skip_value`].
+    #[cfg(test)]
+    fn skip_value_oracle(&mut self) -> R<()> {
         match self.peek() {
             Some(b'"') => {
                 self.i += 1;
@@ -535,7 +792,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                         self.i += 1;
                         self.string(false)?;
                         self.colon()?;
-                        self.skip_value()?;
+                        self.skip_value_oracle()?;
                         if self.after_member(b'}')? {
                             break;
                         }
@@ -551,7 +808,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                     self.i += 1;
                 } else {
                     loop {
-                        self.skip_value()?;
+                        self.skip_value_oracle()?;
                         if self.after_member(b']')? {
                             break;
                         }
@@ -910,6 +1167,7 @@ impl Engine {
             nest: 0,
             depth: 0,
             keys: KeyMemo::new(),
+            window: Window::NONE,
         };
         p.ws();
         let result: R<BodyOutcome> = (|| {
@@ -965,6 +1223,182 @@ mod tests {
 
     fn run(data: &[u8]) -> BodyOutcome {
         engine().capture_body(data, &mut NoHost).unwrap()
+    }
+
+    /// (result, end) of the new skip and of the recursive oracle over `data` from 0,
+    /// starting inside `depth` open containers: `Ok(end)` or the stop's name.
+    fn skip_both(data: &[u8], depth: usize) -> [Result<usize, &'static str>; 2] {
+        thread_local! {
+            static ENGINE: &'static Engine = Box::leak(Box::new(engine()));
+        }
+        let eng: &Engine = ENGINE.with(|e| *e);
+        [false, true].map(|oracle| {
+            let mut host = NoHost;
+            let mut p = Parser {
+                s: data,
+                i: 0,
+                eng,
+                host: &mut host,
+                out: Vec::new(),
+                scratch: Vec::new(),
+                levels: Vec::new(),
+                nest: 0,
+                depth,
+                keys: KeyMemo::new(),
+                window: Window::NONE,
+            };
+            let r = if oracle {
+                p.skip_value_oracle()
+            } else {
+                p.skip_value()
+            };
+            match r {
+                Ok(()) => {
+                    assert_eq!(p.depth, depth);
+                    Ok(p.i)
+                }
+                Err(Stop::Invalid) => Err("invalid"),
+                Err(Stop::TooDeep) => Err("too_deep"),
+                Err(Stop::Fallback) => Err("fallback"),
+                Err(Stop::Host) => Err("host"),
+            }
+        })
+    }
+
+    fn assert_same_skip(data: &[u8]) {
+        for depth in [0, 1, 254, 255, 256] {
+            let [new, old] = skip_both(data, depth);
+            assert_eq!(
+                new,
+                old,
+                "depth {depth}: {:?}",
+                String::from_utf8_lossy(data)
+            );
+        }
+    }
+
+    /// A list like the benchmark's line items, with an odd one in the middle.
+    fn items(odd: &str) -> Vec<u8> {
+        let item = r#"{"sku": "SKU-00042", "qty": 3, "note": "gift wrap please", "price": 12.5}"#;
+        let mut v = vec![item; 6];
+        v.insert(3, odd);
+        format!("[{}]", v.join(", ")).into_bytes()
+    }
+
+    const ODD: &[&str] = &[
+        r#"{"a": "caf\u00e9 \ud800 \udc00 \"x\" \\ \/ \b\f\n\r\t"}"#,
+        "{\"a\": \"Z\u{fc}rich \u{1f600}\"}",
+        "{\"a\": \"\\u12\"}",
+        "{\"a\": \"\\x\"}",
+        "{\"a\": \"\x01\"}",
+        "{\"a\": \"tab\there\"}",
+        "[NaN, Infinity, -Infinity, -Inf, nan, true, false, null, nul, tru]",
+        "[0, -0, 1.5, -1.5e10, 1E+2, 1e-2, 01, 1., .5, -, 1e, 1e+, 0x10, 00]",
+        "[123456789012345678, 1234567890123456789, 12345678901234567890.5]",
+        "{\"a\" 1}",
+        "{\"a\": 1,}",
+        "[1,]",
+        "[1 2]",
+        "{1: 2}",
+        "{\"a\": 1 \"b\": 2}",
+        "[]",
+        "{}",
+        "[ ]",
+        "{ }",
+        " [ {\t\"a\"\r:\n[ ] } ] ",
+        "[}",
+        "{]",
+        "\"unterminated",
+    ];
+
+    #[test]
+    fn skip_matches_the_oracle_on_odd_items() {
+        let big = "9".repeat(MAX_FAST_INT_DIGITS + 1);
+        let deep = "[".repeat(MAX_BODY_NESTING + 2) + &"]".repeat(MAX_BODY_NESTING + 2);
+        let mut odd: Vec<String> = ODD.iter().map(|s| s.to_string()).collect();
+        odd.push(big.clone());
+        odd.push(format!("-{big}"));
+        odd.push(format!("{big}.5"));
+        odd.push(format!("{big}e5"));
+        odd.push(deep.clone());
+        odd.push(format!("{{\"a\": {deep}}}"));
+        odd.push(format!("[\"\u{e9}\", {big}]"));
+        odd.push(format!("[\"\u{e9}\", {deep}]"));
+        for o in &odd {
+            assert_same_skip(o.as_bytes());
+            let body = items(o);
+            assert_same_skip(&body);
+            // Every truncation, and every byte replaced by a few troublemakers.
+            for cut in 0..body.len() {
+                assert_same_skip(&body[..cut]);
+            }
+            for at in (0..body.len()).step_by(3) {
+                for b in [
+                    b'"', b'\\', b'{', b']', b',', 0x01, 0x80, 0xc3, 0xff, b'9', b'N',
+                ] {
+                    let mut d = body.clone();
+                    d[at] = b;
+                    assert_same_skip(&d);
+                }
+            }
+        }
+        // Invalid UTF-8 inside a skipped string, before a later stop of each kind.
+        for bad in [
+            &b"\xc3("[..],
+            b"\xed\xa0\x80",
+            b"\xf0\x9f\x98",
+            b"\xff",
+            b"\xc0\xaf",
+        ] {
+            for tail in [big.as_bytes(), deep.as_bytes(), b"1", b"x"] {
+                let mut d = b"[\"".to_vec();
+                d.extend_from_slice(bad);
+                d.extend_from_slice(b"\", ");
+                d.extend_from_slice(tail);
+                d.push(b']');
+                assert_same_skip(&d);
+            }
+        }
+    }
+
+    #[test]
+    fn skip_long_strings_cross_windows() {
+        for n in [0, 1, 15, 16, 17, 62, 63, 64, 65, 127, 128, 129, 200] {
+            for fill in ["a", "\u{e9}", "\\n", "\\u00e9"] {
+                let s = fill.repeat(n);
+                assert_same_skip(format!("[\"{s}\", \"{s}\"]").as_bytes());
+                assert_same_skip(format!("\"{s}").as_bytes());
+                assert_same_skip(format!("{{\"{s}\": [\"{s}\"]}}").as_bytes());
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 4096, ..proptest::prelude::ProptestConfig::default()
+        })]
+
+        /// Arbitrary sequences of JSON-ish fragments: the new skip stops with the
+        /// oracle's status at the oracle's end.
+        #[test]
+        fn skip_matches_the_oracle(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "{", "}", "[", "]", ",", ":", " ", "\n", "\"", "\"k\"", "\"v\": ", "\\",
+                "\\u", "d83d", "\\ude00", "\\ud800", "0", "1", "-", ".", "5", "e", "E+",
+                "12.5", "true", "null", "NaN", "-Infinity", "Infinity", "\u{e9}", "\x01",
+                "\u{1f600}",
+            ]),
+            0..40,
+        ), bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..4)) {
+            let mut d: Vec<u8> = parts.concat().into_bytes();
+            assert_same_skip(&d);
+            d.extend_from_slice(&bytes);
+            assert_same_skip(&d);
+            let mut wrapped = items(&String::from_utf8_lossy(&d));
+            assert_same_skip(&wrapped);
+            wrapped.truncate(wrapped.len() / 2);
+            assert_same_skip(&wrapped);
+        }
     }
 
     #[test]
