@@ -18,8 +18,18 @@ instead of a `FileHandler`.
 `wrk` comes from Debian: when it is missing the command installs it (`apt-get update
 && apt-get install -y wrk`, as root) or stops with the command to run.
 
+`--attribute` also samples each audited worker with `py-spy` (installed from PyPI
+into this interpreter's environment when missing) during the timed run and reports
+the share of its busy samples spent in the middleware's own frames (`start`,
+`finish`, `process_exception` and everything they call): a within-run measure of the
+audit's cost, which the drift between runs (the no-middleware baseline itself moves
+by 10-20% on a shared machine) does not disturb. Its implied ratio, 1 / (1 - share),
+leaves out Django's wrapper of one more middleware and the app's signal receiver
+(a few microseconds).
+
 Run: `python benches/load_test.py` (or `make bench`); `--duration`, `--rounds`,
-`--connections`, `--workers`, `--sink`, `--scenarios`, `--variants` adjust it.
+`--connections`, `--workers`, `--sink`, `--scenarios`, `--variants`, `--attribute`
+adjust it.
 """
 
 from __future__ import annotations
@@ -76,6 +86,39 @@ def ensure_wrk() -> str:
     if not found:
         sys.exit("wrk could not be installed")
     return found
+
+
+def ensure_py_spy() -> str:
+    """The `py-spy` sampling profiler next to this interpreter, installed if missing."""
+    found = os.path.join(os.path.dirname(sys.executable), "py-spy")
+    if not os.path.exists(found):
+        print("installing py-spy from PyPI (pip)...", flush=True)
+        pip = [sys.executable, "-m", "pip", "install", "-q", "py-spy"]
+        subprocess.run(pip, check=True, timeout=600)
+    if not os.path.exists(found):
+        sys.exit("py-spy could not be installed")
+    return found
+
+
+# The middleware's own frames (py-spy raw stacks name each frame `function (file:line)`).
+_AUDIT_FRAMES = ("start (", "finish (", "AuditMiddleware.process_exception (")
+_MIDDLEWARE_FILE = "sec_audit/django/middleware.py:"
+
+
+def audit_share(raw: str) -> float:
+    """The share of the sampled stacks (py-spy's raw format: `frame;frame;... count`)
+    that are inside one of the middleware's own frames."""
+    total = audited = 0
+    with open(raw) as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            if not count.isdigit():
+                continue
+            total += int(count)
+            frames = stack.split(";")
+            if any(fr.startswith(_AUDIT_FRAMES) and _MIDDLEWARE_FILE in fr for fr in frames):
+                audited += int(count)
+    return audited / total if total else float("nan")
 
 
 def wrk_script(directory: str, method: str, size: int) -> str:
@@ -225,9 +268,23 @@ def serve_and_load(
         url = f"http://127.0.0.1:{port}{path}"
         run_wrk(wrk, url, script, args.connections, args.warmup)
         workers = worker_pids(server.pid)
+        spies = []
+        if args.attribute and variant != "no_middleware":
+            for pid in workers:
+                raw = os.path.join(run_dir, f"spy-{pid}.raw")
+                cmd = [args.py_spy, "record", "--pid", str(pid), "--duration",
+                       str(args.duration), "--rate", "500", "--format", "raw",
+                       "--nonblocking", "--output", raw]  # fmt: skip
+                spies.append((subprocess.Popen(cmd, stdout=subprocess.DEVNULL), raw))
         cpu_before = cpu_seconds(workers)
         result = run_wrk(wrk, url, script, args.connections, args.duration)
         cpu = cpu_seconds(workers) - cpu_before
+        shares = []
+        for spy, raw in spies:
+            spy.wait(timeout=args.duration + 60)
+            shares.append(audit_share(raw))
+        if shares:
+            result["audit_share"] = statistics.mean(shares)
     finally:
         server.send_signal(signal.SIGTERM)
         try:
@@ -283,6 +340,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--source", default=os.path.join(ROOT, "python"), help="the sec_audit package's parent"
     )
+    parser.add_argument(
+        "--attribute",
+        action="store_true",
+        help="sample the audited workers with py-spy: the middleware's share of their time",
+    )
     args = parser.parse_args(argv)
     scenarios = [s for s in SCENARIOS if s in args.scenarios.split(",")]
     variants = [v for v in VARIANTS if v in args.variants.split(",")]
@@ -294,6 +356,7 @@ def main(argv: list[str] | None = None) -> int:
             print("native engine not built: its variant is left out", flush=True)
             variants.remove("native")
     wrk = ensure_wrk()
+    args.py_spy = ensure_py_spy() if args.attribute else None
     results: dict[tuple[str, str], list[dict[str, Any]]] = {}
     failed = False
     with tempfile.TemporaryDirectory(prefix="sec-audit-load-") as scratch:
@@ -350,6 +413,26 @@ def main(argv: list[str] | None = None) -> int:
                 f"({min(rps):.0f}-{max(rps):.0f}) | {ratio} | {statistics.median(cpu):.0f} us "
                 f"| {cpu_ratio} | {p50:.2f} ms | {p99:.2f} ms | {check} |"
             )
+    if args.attribute:
+        print(
+            "\nSampled (py-spy, 500 Hz, during each timed run): the middleware's own frames "
+            "as a share of the worker's busy samples, and the CPU ratio it implies\n"
+        )
+        print("| Scenario | variant | audit share | implied ratio 1 / (1 - share) |")
+        print("|---|---|---:|---:|")
+        for scenario in scenarios:
+            for variant in variants:
+                shares = [
+                    r["audit_share"] for r in results[(scenario, variant)] if "audit_share" in r
+                ]
+                if not shares:
+                    continue
+                implied = [1 / (1 - share) for share in shares]
+                print(
+                    f"| {scenario} | {variant} | {100 * statistics.median(shares):.1f}% "
+                    f"({100 * min(shares):.1f}-{100 * max(shares):.1f}%) | "
+                    f"{statistics.median(implied):.3f}x ({min(implied):.3f}-{max(implied):.3f}) |"
+                )
     return 1 if failed else 0
 
 

@@ -18,4 +18,4 @@ echo "== Django middleware overhead, interleaved (test Client) =="
 "$VENV/bin/python" benches/test_django_bench.py
 echo
 echo "== gunicorn + wrk load test =="
-"$VENV/bin/python" benches/load_test.py
+"$VENV/bin/python" benches/load_test.py --attribute
