@@ -441,6 +441,23 @@ fn hex_val(b: u8) -> Option<u32> {
 }
 
 impl<'a, H: HostPatterns> Parser<'a, H> {
+    /// A parser at the start of `s`, outside any container.
+    fn new(s: &'a [u8], eng: &'a Engine, host: &'a mut H, out: Vec<u8>) -> Self {
+        Parser {
+            s,
+            i: 0,
+            eng,
+            host,
+            out,
+            scratch: Vec::new(),
+            levels: Vec::new(),
+            nest: 0,
+            depth: 0,
+            keys: KeyMemo::new(),
+            window: Window::NONE,
+        }
+    }
+
     #[inline]
     fn ws(&mut self) {
         self.i = skip_ws(self.s, self.i);
@@ -699,24 +716,19 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
                     }
                 },
             }
-            // After a value: `ws (',' ws | close)` while inside the span.
+            // After a value, while inside the span: `ws (',' ws | close)`.
             while depth > base {
                 let bit = depth - base - 1;
                 let is_obj = objects[bit / 64] & (1 << (bit % 64)) != 0;
-                i = skip_ws(s, i);
-                match s.get(i) {
-                    Some(b',') => {
-                        i = skip_ws(s, i + 1);
-                        if is_obj {
-                            i = self.skip_key(i, high)?;
-                        }
-                        continue 'value;
+                self.i = i;
+                let closed = self.after_member(if is_obj { b'}' } else { b']' })?;
+                i = self.i;
+                if !closed {
+                    if is_obj {
+                        i = self.skip_key(i, high)?;
                     }
-                    Some(b'}') if is_obj => {}
-                    Some(b']') if !is_obj => {}
-                    _ => return Err(Stop::Invalid),
+                    continue 'value;
                 }
-                i += 1;
                 depth -= 1;
             }
             self.i = i;
@@ -731,11 +743,9 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
         if self.s.get(i) != Some(&b'"') {
             return Err(Stop::Invalid);
         }
-        let i = skip_ws(self.s, self.skip_string(i + 1, high)?);
-        if self.s.get(i) != Some(&b':') {
-            return Err(Stop::Invalid);
-        }
-        Ok(skip_ws(self.s, i + 1))
+        self.i = self.skip_string(i + 1, high)?;
+        self.colon()?;
+        Ok(self.i)
     }
 
     /// A skipped string, `i` just past its opening quote; returns the index past its
@@ -1156,19 +1166,8 @@ impl Engine {
         if data.starts_with(b"\xef\xbb\xbf") {
             return Ok(invalid());
         }
-        let mut p = Parser {
-            s: data,
-            i: 0,
-            eng: self,
-            host,
-            out: Vec::with_capacity(data.len().min(1 << 16) + 64),
-            scratch: Vec::new(),
-            levels: Vec::new(),
-            nest: 0,
-            depth: 0,
-            keys: KeyMemo::new(),
-            window: Window::NONE,
-        };
+        let out = Vec::with_capacity(data.len().min(1 << 16) + 64);
+        let mut p = Parser::new(data, self, host, out);
         p.ws();
         let result: R<BodyOutcome> = (|| {
             if p.peek() == Some(b'{') {
@@ -1234,19 +1233,8 @@ mod tests {
         let eng: &Engine = ENGINE.with(|e| *e);
         [false, true].map(|oracle| {
             let mut host = NoHost;
-            let mut p = Parser {
-                s: data,
-                i: 0,
-                eng,
-                host: &mut host,
-                out: Vec::new(),
-                scratch: Vec::new(),
-                levels: Vec::new(),
-                nest: 0,
-                depth,
-                keys: KeyMemo::new(),
-                window: Window::NONE,
-            };
+            let mut p = Parser::new(data, eng, &mut host, Vec::new());
+            p.depth = depth;
             let r = if oracle {
                 p.skip_value_oracle()
             } else {
