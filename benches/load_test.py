@@ -281,8 +281,12 @@ def serve_and_load(
         cpu = cpu_seconds(workers) - cpu_before
         shares = []
         for spy, raw in spies:
-            spy.wait(timeout=args.duration + 60)
-            shares.append(audit_share(raw))
+            # py-spy needs ptrace rights over the worker (root, or ptrace_scope 0): without
+            # them the run's numbers stand and the share is reported missing.
+            if spy.wait(timeout=args.duration + 60) == 0 and os.path.exists(raw):
+                shares.append(audit_share(raw))
+            else:
+                print(f"py-spy could not sample a worker (exit {spy.returncode})", flush=True)
         if shares:
             result["audit_share"] = statistics.mean(shares)
     finally:
