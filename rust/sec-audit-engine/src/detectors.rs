@@ -109,7 +109,8 @@ fn masks16(chunk: &[u8; 16]) -> Masks16 {
     }
 }
 
-/// The masks of up to 16 bytes, one byte at a time (short texts and other targets).
+/// The masks of up to 16 bytes, one byte at a time (targets without SSE2).
+#[cfg(not(target_arch = "x86_64"))]
 fn masks_scalar(chunk: &[u8]) -> Masks16 {
     let mut m = Masks16::default();
     for (i, &b) in chunk.iter().enumerate().take(16) {
@@ -171,6 +172,8 @@ fn run_at_least(m: u64, k: usize, carry: &mut usize) -> bool {
 struct Found {
     /// A run of `[A-Za-z0-9_-]` at least the shortest token detector's.
     token: bool,
+    /// Such a run at least the shortest an extra detector's match holds.
+    extra_run: bool,
     /// `-----` (the private-key header).
     dashes: bool,
     digits: usize,
@@ -180,9 +183,9 @@ struct Found {
     rc_space: bool,
 }
 
-fn measure(w: &[u8], token_min: usize) -> Found {
+fn measure(w: &[u8], token_min: usize, extra_run: usize) -> Found {
     let mut f = Found::default();
-    let (mut c_token, mut c_dash, mut c_card) = (0usize, 0usize, 0usize);
+    let (mut c_token, mut c_dash, mut c_card, mut c_extra) = (0usize, 0usize, 0usize, 0usize);
     // 64-bit masks of up to four 16-byte chunks at a time.
     let (mut token, mut digit, mut card, mut dash) = (0u64, 0u64, 0u64, 0u64);
     let (mut space, mut rc, mut rc_carry) = (0u64, 0u64, 0u64);
@@ -196,7 +199,12 @@ fn measure(w: &[u8], token_min: usize) -> Found {
                 let n = w.len();
                 masks16(w[n - 16..].try_into().expect("16 bytes")).shifted(j * 16 + 16 - n)
             }
-            None => masks_scalar(w),
+            None => {
+                // Shorter than 16 bytes: zero padding is in no class.
+                let mut padded = [0u8; 16];
+                padded[..w.len()].copy_from_slice(w);
+                masks16(&padded)
+            }
         };
         let at = (j % 4) * 16;
         token |= (m.token as u64) << at;
@@ -209,6 +217,7 @@ fn measure(w: &[u8], token_min: usize) -> Found {
             f.rc_space |= space & (rc << 1 | rc_carry) != 0;
             rc_carry = rc >> 63;
             f.token |= run_at_least(token, token_min, &mut c_token);
+            f.extra_run |= run_at_least(token, extra_run, &mut c_extra);
             f.dashes |= run_at_least(dash, 5, &mut c_dash);
             f.card_run |= run_at_least(card, CARD_MIN_DIGITS, &mut c_card);
             f.digits += digit.count_ones() as usize;
@@ -465,6 +474,12 @@ pub struct Detectors {
     extra_all: u64,
     /// The shortest text any chosen extra detector can match.
     extra_min: usize,
+    /// Before the literal pass ([`extra_need`]): the shortest token run a chosen
+    /// extra's match holds, whether one needs a `:`/`=`, whether one has no such
+    /// condition (the pass then always runs).
+    extra_run: usize,
+    extra_separator: bool,
+    extra_always: bool,
     ssn: bool,
 }
 
@@ -481,6 +496,48 @@ fn token_run(name: &str) -> Option<usize> {
         "jwt" => Some(16),
         _ => None,
     }
+}
+
+/// What every match of an extra detector holds besides its literal, checked before
+/// the extras' literal pass: most texts have neither, and that pass is the larger cost.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum ExtraNeed {
+    /// A run of `[A-Za-z0-9_-]` at least this long (the token's body).
+    Run(usize),
+    /// A `:` or `=` (`aws_secret_access_key`'s `[:=]`, `url_password`'s `://`,
+    /// `azure_storage_key`'s `AccountKey=`).
+    Separator,
+    /// The SSN: its own gate (a dash and its length).
+    Ssn,
+}
+
+/// None: no such condition is known (the literal pass then always runs).
+fn extra_need(name: &str) -> Option<ExtraNeed> {
+    Some(match name {
+        "aws_secret_access_key" | "url_password" | "azure_storage_key" => ExtraNeed::Separator,
+        "us_ssn" => ExtraNeed::Ssn,
+        // Both forms end in `[A-Za-z0-9]{24}`.
+        "slack_webhook" => ExtraNeed::Run(24),
+        "twilio_key" => ExtraNeed::Run(34),
+        // Its last segment, `[A-Za-z0-9_-]{43}`.
+        "sendgrid_key" => ExtraNeed::Run(43),
+        "mailgun_key" => ExtraNeed::Run(36),
+        "npm_token" => ExtraNeed::Run(40),
+        "pypi_token" => ExtraNeed::Run(70),
+        "docker_hub_token" => ExtraNeed::Run(36),
+        // `sk-proj-` + 40, or `sk-` + 20 + `T3BlbkFJ` + 20 (51).
+        "openai_key" => ExtraNeed::Run(48),
+        "anthropic_key" => ExtraNeed::Run(80),
+        // The token after the last `/`, `[A-Za-z0-9_-]{60,68}`.
+        "discord_webhook" => ExtraNeed::Run(60),
+        "shopify_token" => ExtraNeed::Run(38),
+        // `sq0atp-` + 22, or `EAAA` + 60.
+        "square_token" => ExtraNeed::Run(29),
+        "heroku_key" => ExtraNeed::Run(65),
+        // After the dot, `[A-Za-z0-9_-]{24,255}`.
+        "vault_token" => ExtraNeed::Run(24),
+        _ => return None,
+    })
 }
 
 /// The shortest match of each detector (its regex's minimum width).
@@ -579,6 +636,7 @@ impl Detectors {
         let mut extra = Vec::new();
         let mut extra_lits: Vec<&str> = Vec::new();
         let mut extra_bits: Vec<u64> = Vec::new();
+        let (mut extra_run, mut extra_separator, mut extra_always) = (usize::MAX, false, false);
         for name in names {
             if let Some((_, src, ssn, group, l)) = EXTRA_CATALOGUE.iter().find(|d| d.0 == name) {
                 let source = format!("(?-u){src}");
@@ -590,6 +648,12 @@ impl Detectors {
                     min_len: regex_min_len(&source)?,
                 });
                 extra_lits.extend_from_slice(l);
+                match extra_need(name) {
+                    Some(ExtraNeed::Run(k)) => extra_run = extra_run.min(k),
+                    Some(ExtraNeed::Separator) => extra_separator = true,
+                    Some(ExtraNeed::Ssn) => {}
+                    None => extra_always = true,
+                }
                 continue;
             }
             let (_, src, card) = CATALOGUE
@@ -620,6 +684,9 @@ impl Detectors {
             credentials: names.iter().any(|n| n == "http_credentials"),
             ssn: extra.iter().any(|d| d.ssn),
             extra_min: extra.iter().map(|d| d.min_len).min().unwrap_or(usize::MAX),
+            extra_run,
+            extra_separator,
+            extra_always,
             extra,
             extra_all: extra_bits.iter().fold(0, |a, b| a | b),
             extra_bits,
@@ -638,23 +705,44 @@ impl Detectors {
     /// Every hit (byte spans) in `window`; with `first_only`, stop at the first one.
     /// Returns whether there was any hit.
     pub fn hits(&self, window: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
-        let first = !self.list.is_empty() && self.hits_first(window, spans, first_only);
+        // Necessary conditions only, so the answer is unchanged: the text is long
+        // enough; then one SIMD pass of byte-class masks for both catalogues.
+        if window.len() < self.min_len && window.len() < self.extra_min {
+            return false; // also when nothing is chosen (both usize::MAX)
+        }
+        let found = if window.len() >= self.min_len || window.len() >= self.extra_run {
+            measure(window, self.token_min, self.extra_run)
+        } else {
+            Found::default() // too short for any run an extra needs; the first catalogue skipped
+        };
+        let first =
+            window.len() >= self.min_len && self.hits_first(window, &found, spans, first_only);
         if first && first_only {
             return true;
         }
-        self.hits_extra(window, spans, first_only) || first
+        self.hits_extra(window, &found, spans, first_only) || first
     }
 
     /// The extra catalogue: its literal gate (a dash for the SSN), then each regex.
-    fn hits_extra(&self, w: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
+    fn hits_extra(
+        &self,
+        w: &[u8],
+        found: &Found,
+        spans: &mut Vec<(usize, usize)>,
+        first_only: bool,
+    ) -> bool {
         if w.len() < self.extra_min {
             return false; // also when no extra detector is chosen (usize::MAX)
         }
         // Necessary conditions only: a detector's regex runs when the window holds one
         // of its literals (short literals such as Twilio's `SK` are common in text) and
         // is at least as long as its shortest match; the SSN needs a dash and 11 bytes.
+        // The literal pass itself only when some extra's `extra_need` holds.
         let mut lit = 0u64;
-        if let Some(gate) = &self.extra_gate {
+        let literal_pass = self.extra_always
+            || found.extra_run
+            || (self.extra_separator && memchr::memchr2(b':', b'=', w).is_some());
+        if let (true, Some(gate)) = (literal_pass, &self.extra_gate) {
             for m in gate.find_overlapping_iter(w) {
                 lit |= self.extra_bits[m.pattern().as_usize()];
                 if lit == self.extra_all {
@@ -685,16 +773,16 @@ impl Detectors {
         any
     }
 
-    fn hits_first(&self, window: &[u8], spans: &mut Vec<(usize, usize)>, first_only: bool) -> bool {
-        // Necessary conditions only, so the answer is unchanged: the text is long
-        // enough; then one SIMD pass of byte-class masks: a token detector needs its
-        // `[A-Za-z0-9_-]` run (or `-----`, or a credentials prefix) and then one of the
-        // literal prefixes (one Aho-Corasick pass for all); a card needs 13 digits in
-        // a run of `[0-9 -]`, then a real chain of 13 (walked).
-        if window.len() < self.min_len {
-            return false;
-        }
-        let found = measure(window, self.token_min);
+    fn hits_first(
+        &self,
+        window: &[u8],
+        found: &Found,
+        spans: &mut Vec<(usize, usize)>,
+        first_only: bool,
+    ) -> bool {
+        // A token detector needs its `[A-Za-z0-9_-]` run (or `-----`, or a credentials
+        // prefix) and then one of the literal prefixes (one Aho-Corasick pass for all);
+        // a card needs 13 digits in a run of `[0-9 -]`, then a real chain of 13 (walked).
         let tokens = found.token || (self.private_key && found.dashes);
         let credentials = self.credentials && found.rc_space;
         let cards = self.card && found.digits >= CARD_MIN_DIGITS && found.card_run;
@@ -752,6 +840,46 @@ impl Detectors {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Whether `w` holds a run of `[A-Za-z0-9_-]` at least `k` long (plainly).
+    fn has_run(w: &[u8], k: usize) -> bool {
+        w.split(|&b| !(b.is_ascii_alphanumeric() || b == b'_' || b == b'-'))
+            .any(|run| run.len() >= k)
+    }
+
+    #[test]
+    fn every_extra_has_a_need() {
+        for (name, ..) in EXTRA_CATALOGUE {
+            assert!(extra_need(name).is_some(), "{name}: no pre-condition");
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig {
+            cases: 512, ..proptest::prelude::ProptestConfig::default()
+        })]
+        /// Every text an extra detector's regex matches whole (generated from the
+        /// regex itself) meets the condition `extra_need` claims for it.
+        #[test]
+        fn extra_needs_hold_for_generated_matches(
+            (i, text) in proptest::strategy::Strategy::prop_flat_map(0..EXTRA_CATALOGUE.len(), |i| {
+                let src = format!("(?-u){}", EXTRA_CATALOGUE[i].1);
+                (proptest::strategy::Just(i), proptest::string::bytes_regex(&src).expect("generator"))
+            })
+        ) {
+            let (name, src, ..) = EXTRA_CATALOGUE[i];
+            let text: Vec<u8> = text;
+            let re = Regex::new(&format!("(?-u)^(?:{src})$")).expect("regex");
+            proptest::prop_assert!(re.is_match(&text));
+            match extra_need(name).expect("listed") {
+                ExtraNeed::Run(k) => proptest::prop_assert!(has_run(&text, k), "{name}: {text:?}"),
+                ExtraNeed::Separator => proptest::prop_assert!(
+                    text.iter().any(|&b| b == b':' || b == b'='), "{name}: {text:?}"
+                ),
+                ExtraNeed::Ssn => proptest::prop_assert!(text.len() >= SSN_LEN && text.contains(&b'-')),
+            }
+        }
+    }
 
     fn all() -> Detectors {
         Detectors::new(
