@@ -17,6 +17,7 @@ use crate::projection::{
 use crate::strings::cp_offset;
 use crate::{Engine, MAX_BODY_NESTING, TRUNCATED_KEY};
 use memchr::memchr2;
+use std::cell::Cell;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyOutcome {
@@ -182,11 +183,19 @@ struct MemoSlot {
     key_flags: u8,
 }
 
-/// Key decisions within one body (keys repeat in every object of a list): the output
-/// key and whether it is sensitive or cut. Bounded by `MEMO_SLOTS` and `MEMO_ARENA`.
+/// Key decisions (keys repeat in every object of a list, and an API's bodies repeat
+/// their keys from request to request): the output key and whether it is sensitive
+/// or cut, all functions of the key and the engine. Bounded by `MEMO_SLOTS` and
+/// `MEMO_ARENA`; kept per thread between bodies of one engine (`KEY_MEMO`).
 struct KeyMemo {
     slots: [MemoSlot; MEMO_SLOTS],
     arena: Vec<u8>,
+}
+
+thread_local! {
+    /// This thread's memo and the id of the engine it belongs to (no lock: a body
+    /// may be captured without the GIL, on any thread).
+    static KEY_MEMO: Cell<Option<(u64, KeyMemo)>> = const { Cell::new(None) };
 }
 
 impl KeyMemo {
@@ -195,6 +204,20 @@ impl KeyMemo {
             slots: [MemoSlot::default(); MEMO_SLOTS],
             arena: Vec::new(),
         }
+    }
+
+    /// This thread's memo for `eng`, or a new one (another engine's, or one whose
+    /// arena is half used: bodies with ever new keys start afresh now and then).
+    fn take(eng: &Engine) -> Self {
+        match KEY_MEMO.with(Cell::take) {
+            Some((id, memo)) if id == eng.id && memo.arena.len() <= MEMO_ARENA / 2 => memo,
+            _ => KeyMemo::new(),
+        }
+    }
+
+    /// Keep this memo for the thread's next body of `eng`.
+    fn keep(self, eng: &Engine) {
+        KEY_MEMO.with(|m| m.set(Some((eng.id, self))));
     }
 
     /// Write the output key of `key` (hash `h`); returns ([`key_flags`], cut).
@@ -442,7 +465,7 @@ fn hex_val(b: u8) -> Option<u32> {
 
 impl<'a, H: HostPatterns> Parser<'a, H> {
     /// A parser at the start of `s`, outside any container.
-    fn new(s: &'a [u8], eng: &'a Engine, host: &'a mut H, out: Vec<u8>) -> Self {
+    fn new(s: &'a [u8], eng: &'a Engine, host: &'a mut H, out: Vec<u8>, keys: KeyMemo) -> Self {
         Parser {
             s,
             i: 0,
@@ -453,7 +476,7 @@ impl<'a, H: HostPatterns> Parser<'a, H> {
             levels: Vec::new(),
             nest: 0,
             depth: 0,
-            keys: KeyMemo::new(),
+            keys,
             window: Window::NONE,
         }
     }
@@ -1167,7 +1190,7 @@ impl Engine {
             return Ok(invalid());
         }
         let out = Vec::with_capacity(data.len().min(1 << 16) + 64);
-        let mut p = Parser::new(data, self, host, out);
+        let mut p = Parser::new(data, self, host, out, KeyMemo::take(self));
         p.ws();
         let result: R<BodyOutcome> = (|| {
             if p.peek() == Some(b'{') {
@@ -1194,6 +1217,7 @@ impl Engine {
                 Ok(BodyOutcome::UnsupportedShape)
             }
         })();
+        p.keys.keep(self);
         match result {
             Ok(o) => Ok(o),
             Err(Stop::Invalid) => Ok(invalid()),
@@ -1233,7 +1257,7 @@ mod tests {
         let eng: &Engine = ENGINE.with(|e| *e);
         [false, true].map(|oracle| {
             let mut host = NoHost;
-            let mut p = Parser::new(data, eng, &mut host, Vec::new());
+            let mut p = Parser::new(data, eng, &mut host, Vec::new(), KeyMemo::new());
             p.depth = depth;
             let r = if oracle {
                 p.skip_value_oracle()
@@ -1444,6 +1468,51 @@ mod tests {
         assert_eq!(f("123456789012345.0").as_deref(), Some("123456789012345.0"));
         assert_eq!(f("1e5"), None);
         assert_eq!(f("1.5e5"), None);
+    }
+
+    #[test]
+    fn key_memo_is_per_engine_and_survives_bodies() {
+        use crate::Limits;
+        // Two engines that decide the same keys differently, used alternately on one
+        // thread: each body's output is the one a fresh memo gives.
+        let plain = engine();
+        let strict = Engine::new(&EngineSpec {
+            sensitive_keys: vec!["password".into(), "sku".into()],
+            limits: Limits {
+                max_string_length: 4,
+                ..Limits::default()
+            },
+            ..EngineSpec::default()
+        })
+        .unwrap();
+        let body = br#"{"sku":"A-1","password":"p","quantity":2,"items":[{"sku":"B-2"}]}"#;
+        let fresh = |eng: &Engine| {
+            let mut host = NoHost;
+            let mut p = Parser::new(body, eng, &mut host, Vec::new(), KeyMemo::new());
+            p.i = 1;
+            assert!(p
+                .object(Frame::mapping(&eng.limits, 1, true, true), true)
+                .is_ok());
+            p.out
+        };
+        let (want_plain, want_strict) = (fresh(&plain), fresh(&strict));
+        assert_ne!(want_plain, want_strict);
+        for _ in 0..3 {
+            for (eng, want) in [
+                (&plain, &want_plain),
+                (&strict, &want_strict),
+                (&strict, &want_strict),
+            ] {
+                let BodyOutcome::Ok(got) = eng.capture_body(body, &mut NoHost).unwrap() else {
+                    panic!("not ok")
+                };
+                assert_eq!(&got, want);
+            }
+        }
+        // Kept between bodies: the thread's memo now belongs to the last engine.
+        let kept = KEY_MEMO.with(Cell::take).expect("kept");
+        assert_eq!(kept.0, strict.id);
+        assert!(!kept.1.arena.is_empty());
     }
 
     #[test]

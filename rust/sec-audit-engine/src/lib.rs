@@ -96,6 +96,9 @@ impl Default for EngineSpec {
 
 /// The compiled engine: built once, shared by every call.
 pub struct Engine {
+    /// Tells engines apart (never reused): a thread keeps its last body's key
+    /// decisions for the engine that made them (body.rs, `KEY_MEMO`).
+    id: u64,
     pub keys: keys::KeyMatcher,
     pub patterns: patterns::Patterns,
     pub detectors: detectors::Detectors,
@@ -107,7 +110,9 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(spec: &EngineSpec) -> Result<Self, String> {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         Ok(Engine {
+            id: NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             keys: keys::KeyMatcher::new(&spec.sensitive_keys, &spec.key_allowlist)
                 .with_tokens(&spec.key_tokens),
             patterns: patterns::Patterns::new(&spec.patterns),
