@@ -149,7 +149,8 @@ fn masks16(chunk: &[u8; 16]) -> Masks16 {
 #[inline(always)]
 fn run_at_least(m: u64, k: usize, carry: &mut usize) -> bool {
     let mut hit = *carry + m.trailing_ones() as usize >= k;
-    if !hit && k <= 64 {
+    // A run of k inside `m` needs k set bits (most short texts stop here).
+    if !hit && k <= 64 && m.count_ones() as usize >= k {
         // Bit i of r: bits i..i+n are all set (n doubles up to k).
         let (mut r, mut n) = (m, 1usize);
         while n < k {
