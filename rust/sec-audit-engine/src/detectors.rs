@@ -417,6 +417,8 @@ struct Extra {
     re: Regex,
     ssn: bool,
     group: bool,
+    /// Every match holds an `@` ([`ExtraNeed::ColonAt`]).
+    at: bool,
     /// The shortest text the regex can match (a shorter window cannot hit).
     min_len: usize,
 }
@@ -505,9 +507,12 @@ fn token_run(name: &str) -> Option<usize> {
 enum ExtraNeed {
     /// A run of `[A-Za-z0-9_-]` at least this long (the token's body).
     Run(usize),
-    /// A `:` or `=` (`aws_secret_access_key`'s `[:=]`, `url_password`'s `://`,
-    /// `azure_storage_key`'s `AccountKey=`).
+    /// A `:` or `=` (`aws_secret_access_key`'s `[:=]`, `azure_storage_key`'s
+    /// `AccountKey=`).
     Separator,
+    /// A `:` and an `@` (`url_password`'s `://` and `@host`): a URL without
+    /// credentials, in every HTTP event, never runs its regex.
+    ColonAt,
     /// The SSN: its own gate (a dash and its length).
     Ssn,
 }
@@ -515,7 +520,8 @@ enum ExtraNeed {
 /// None: no such condition is known (the literal pass then always runs).
 fn extra_need(name: &str) -> Option<ExtraNeed> {
     Some(match name {
-        "aws_secret_access_key" | "url_password" | "azure_storage_key" => ExtraNeed::Separator,
+        "aws_secret_access_key" | "azure_storage_key" => ExtraNeed::Separator,
+        "url_password" => ExtraNeed::ColonAt,
         "us_ssn" => ExtraNeed::Ssn,
         // Both forms end in `[A-Za-z0-9]{24}`.
         "slack_webhook" => ExtraNeed::Run(24),
@@ -642,16 +648,19 @@ impl Detectors {
             if let Some((_, src, ssn, group, l)) = EXTRA_CATALOGUE.iter().find(|d| d.0 == name) {
                 let source = format!("(?-u){src}");
                 extra_bits.extend(l.iter().map(|_| 1u64 << extra.len()));
+                let need = extra_need(name);
                 extra.push(Extra {
                     re: Regex::new(&source).map_err(|e| e.to_string())?,
                     ssn: *ssn,
                     group: *group,
+                    at: need == Some(ExtraNeed::ColonAt),
                     min_len: regex_min_len(&source)?,
                 });
                 extra_lits.extend_from_slice(l);
-                match extra_need(name) {
+                match need {
                     Some(ExtraNeed::Run(k)) => extra_run = extra_run.min(k),
-                    Some(ExtraNeed::Separator) => extra_separator = true,
+                    // A `:` is a separator: the pass's `:`/`=` test covers both.
+                    Some(ExtraNeed::Separator | ExtraNeed::ColonAt) => extra_separator = true,
                     Some(ExtraNeed::Ssn) => {}
                     None => extra_always = true,
                 }
@@ -758,7 +767,7 @@ impl Detectors {
         let mut any = false;
         for (i, det) in self.extra.iter().enumerate() {
             let runs = if det.ssn { ssn } else { lit & (1 << i) != 0 };
-            if !runs || w.len() < det.min_len {
+            if !runs || w.len() < det.min_len || (det.at && memchr::memchr(b'@', w).is_none()) {
                 continue;
             }
             let mut pos = 0;
@@ -876,6 +885,9 @@ mod tests {
                 ExtraNeed::Run(k) => proptest::prop_assert!(has_run(&text, k), "{name}: {text:?}"),
                 ExtraNeed::Separator => proptest::prop_assert!(
                     text.iter().any(|&b| b == b':' || b == b'='), "{name}: {text:?}"
+                ),
+                ExtraNeed::ColonAt => proptest::prop_assert!(
+                    text.contains(&b':') && text.contains(&b'@'), "{name}: {text:?}"
                 ),
                 ExtraNeed::Ssn => proptest::prop_assert!(text.len() >= SSN_LEN && text.contains(&b'-')),
             }
