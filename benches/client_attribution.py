@@ -9,6 +9,7 @@ in the request itself, two ways:
   constant; the drop in the added microseconds is what the piece costs in a request.
   Pieces: `full` (nothing stubbed), `finish` (the whole after-view path), `record`
   (the emission), `format` (the formatter), `render` (the one native call),
+  `trace` (reading the OpenTelemetry span),
   `attributes` (the attribute builder), `url`, `user`, `route`, `drf`. The stubs
   change the written lines: this is a timing tool only.
 - `--loop N`: N Client requests of the scenario inside one `functools.reduce` call,
@@ -16,6 +17,8 @@ in the request itself, two ways:
   `valgrind --tool=callgrind --toggle-collect=functools_reduce python
   benches/client_attribution.py --loop 200 --variant native` (and `--variant
   no_middleware`); the difference per request is the middleware's instructions.
+  With `--stub PIECE` (one piece) the loop runs with that piece stubbed, so the
+  instructions a piece costs in a request can be counted too.
 
 `--only` picks the scenario (a part of its name, default the logged 404).
 """
@@ -40,6 +43,7 @@ def _stubs() -> dict[str, tuple[Any, str, Any]]:
     from sec_audit.django import middleware as mw
     from sec_audit.django import request as req
     from sec_audit.django.runtime import DjangoLoggingRuntime
+    from sec_audit.logging import emission
     from sec_audit.logging.formatters import JSONLLogFormatter
 
     def attributes(audit: Any, status: int, event_type: str, duration: Any) -> dict[str, Any]:
@@ -50,6 +54,7 @@ def _stubs() -> dict[str, tuple[Any, str, Any]]:
         "record": (DjangoLoggingRuntime, "record", lambda self, e, level, owned=False: True),
         "format": (JSONLLogFormatter, "format", lambda self, record: '{"stub": 1}'),
         "render": (JSONLLogFormatter, "render_event", lambda self, r, e: '{"stub": 1}'),
+        "trace": (emission, "active_trace", lambda: None),
         "attributes": (http_events, "http_attributes", attributes),
         "url": (req, "request_url", lambda request: ("http://testserver/", None)),
         "user": (req, "request_user", lambda request: None),
@@ -136,7 +141,8 @@ def main(argv: list[str] | None = None) -> None:
     django.setup()
     scenario = _scenario(args.only)
     if args.loop:
-        loop(scenario, args.variant, args.loop)
+        with stubbed(args.stub if args.stub in _stubs() else "full"):
+            loop(scenario, args.variant, args.loop)
         return
     pieces = [piece.strip() for piece in args.stub.split(",") if piece.strip()]
     unknown = [p for p in pieces if p != "full" and p not in _stubs()]

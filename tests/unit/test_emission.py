@@ -175,6 +175,23 @@ def test_active_trace_reads_the_current_span(monkeypatch: pytest.MonkeyPatch) ->
         assert emission.active_trace() == (f"{0xA1 << 64:032x}", f"{0xB2:016x}", 1)
 
 
+def test_active_trace_with_other_context_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The empty-context shortcut must not hide a span, nor invent one from other values.
+    context = pytest.importorskip("opentelemetry.context")
+    trace = pytest.importorskip("opentelemetry.trace")
+    monkeypatch.setattr(emission, "_otel_trace", None)
+    token = context.attach(context.set_value("tenant", "acme"))  # set, but no span
+    try:
+        assert context.get_current()  # not empty: the full lookup runs
+        assert emission.active_trace() is None
+        ctx = trace.SpanContext(trace_id=7, span_id=9, is_remote=False)  # not sampled
+        with trace.use_span(trace.NonRecordingSpan(ctx)):
+            assert emission.active_trace() == (f"{7:032x}", f"{9:016x}", 0)
+    finally:
+        context.detach(token)
+    assert not context.get_current()  # back to the empty context: the shortcut
+
+
 def test_active_trace_is_put_on_the_record(
     audit: tuple[logging.Logger, Capture], monkeypatch: pytest.MonkeyPatch
 ) -> None:

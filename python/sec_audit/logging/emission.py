@@ -36,6 +36,7 @@ __all__ = ["AUDIT_LOGGER_NAME", "EventFields", "LoggingRuntime", "active_trace",
 AUDIT_LOGGER_NAME = "sec_audit.audit"
 
 _otel_trace: Any = None  # the opentelemetry.trace module, False when absent
+_otel_current: Any = None  # opentelemetry.context.get_current
 
 
 def active_trace() -> tuple[str, str, int] | None:
@@ -44,17 +45,23 @@ def active_trace() -> tuple[str, str, int] | None:
     Read at emission time (the formatter may run on another thread, e.g. behind a
     queue handler, where the span is no longer current).
     """
-    global _otel_trace
+    global _otel_trace, _otel_current
     if _otel_trace is None:
         try:
-            from opentelemetry import trace as otel_trace  # optional dependency
+            from opentelemetry import context as otel_context  # optional dependency
+            from opentelemetry import trace as otel_trace
         except ImportError:
             otel_trace = False
+        else:
+            _otel_current = otel_context.get_current
         _otel_trace = otel_trace
     if _otel_trace is False:
         return None
     try:
-        ctx = _otel_trace.get_current_span().get_span_context()
+        context = _otel_current()
+        if not context:  # nothing is set in this context, so no span either
+            return None
+        ctx = _otel_trace.get_current_span(context).get_span_context()
         if not ctx.is_valid:
             return None
         flags = 1 if ctx.trace_flags.sampled else 0
