@@ -128,7 +128,10 @@ def loop(scenario: str, variant: str, requests: int) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--only", default="404", help="a part of the scenario's name")
-    parser.add_argument("--stub", default="full,finish,record,format,render,attributes")
+    parser.add_argument(
+        "--stub",
+        help="pieces, comma-separated (table: default all but the small ones; --loop: one)",
+    )
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--batches", type=int, default=30)
     parser.add_argument("--loop", type=int, default=0, metavar="N", help="N requests, no table")
@@ -140,14 +143,17 @@ def main(argv: list[str] | None = None) -> None:
 
     django.setup()
     scenario = _scenario(args.only)
-    if args.loop:
-        with stubbed(args.stub if args.stub in _stubs() else "full"):
-            loop(scenario, args.variant, args.loop)
-        return
-    pieces = [piece.strip() for piece in args.stub.split(",") if piece.strip()]
+    default = "full" if args.loop else "full,finish,record,format,render,attributes"
+    pieces = [piece.strip() for piece in (args.stub or default).split(",") if piece.strip()]
     unknown = [p for p in pieces if p != "full" and p not in _stubs()]
     if unknown:
         raise SystemExit(f"unknown piece(s) {unknown}; choose from full, {', '.join(_stubs())}")
+    if args.loop:
+        if len(pieces) != 1:
+            raise SystemExit("--loop stubs one piece at a time")
+        with stubbed(pieces[0]):
+            loop(scenario, args.variant, args.loop)
+        return
     stub_table(scenario, pieces, args.repeats, args.batches)
 
 
