@@ -403,6 +403,15 @@ const SSN_LEN: usize = 11;
 
 /// `AAA-GG-SSSS` outside the never-issued ranges: area 000, 666, 9xx; group 00;
 /// serial 0000.
+/// A dash between two digits, in a window long enough for `AAA-GG-SSSS`: what every
+/// SSN match holds. Route names such as `item-detail` have a dash but no such one.
+fn ssn_shape(w: &[u8]) -> bool {
+    w.len() >= SSN_LEN
+        && memchr::memchr_iter(b'-', w).any(|p| {
+            p > 0 && w[p - 1].is_ascii_digit() && w.get(p + 1).is_some_and(u8::is_ascii_digit)
+        })
+}
+
 pub fn valid_ssn(m: &[u8]) -> bool {
     let (area, group, serial) = (&m[..3], &m[4..6], &m[7..]);
     area != b"000" && area != b"666" && area[0] != b'9' && group != b"00" && serial != b"0000"
@@ -478,10 +487,12 @@ pub struct Detectors {
     /// The shortest text any chosen extra detector can match.
     extra_min: usize,
     /// Before the literal pass ([`extra_need`]): the shortest token run a chosen
-    /// extra's match holds, whether one needs a `:`/`=`, whether one has no such
-    /// condition (the pass then always runs).
+    /// extra's match holds; the shortest match of one that needs a `:`/`=`
+    /// (`usize::MAX`: none does); whether one needs a `:` and an `@`; whether one has
+    /// no such condition (the pass then always runs).
     extra_run: usize,
-    extra_separator: bool,
+    extra_separator_min: usize,
+    extra_colon_at: bool,
     extra_always: bool,
     ssn: bool,
 }
@@ -513,7 +524,7 @@ enum ExtraNeed {
     /// A `:` and an `@` (`url_password`'s `://` and `@host`): a URL without
     /// credentials, in every HTTP event, never runs its regex.
     ColonAt,
-    /// The SSN: its own gate (a dash and its length).
+    /// The SSN: its own gate ([`ssn_shape`]: its length, a dash between digits).
     Ssn,
 }
 
@@ -643,24 +654,28 @@ impl Detectors {
         let mut extra = Vec::new();
         let mut extra_lits: Vec<&str> = Vec::new();
         let mut extra_bits: Vec<u64> = Vec::new();
-        let (mut extra_run, mut extra_separator, mut extra_always) = (usize::MAX, false, false);
+        let (mut extra_run, mut extra_separator_min) = (usize::MAX, usize::MAX);
+        let (mut extra_colon_at, mut extra_always) = (false, false);
         for name in names {
             if let Some((_, src, ssn, group, l)) = EXTRA_CATALOGUE.iter().find(|d| d.0 == name) {
                 let source = format!("(?-u){src}");
                 extra_bits.extend(l.iter().map(|_| 1u64 << extra.len()));
                 let need = extra_need(name);
+                let min_len = regex_min_len(&source)?;
                 extra.push(Extra {
                     re: Regex::new(&source).map_err(|e| e.to_string())?,
                     ssn: *ssn,
                     group: *group,
                     at: need == Some(ExtraNeed::ColonAt),
-                    min_len: regex_min_len(&source)?,
+                    min_len,
                 });
                 extra_lits.extend_from_slice(l);
                 match need {
                     Some(ExtraNeed::Run(k)) => extra_run = extra_run.min(k),
-                    // A `:` is a separator: the pass's `:`/`=` test covers both.
-                    Some(ExtraNeed::Separator | ExtraNeed::ColonAt) => extra_separator = true,
+                    Some(ExtraNeed::Separator) => {
+                        extra_separator_min = extra_separator_min.min(min_len);
+                    }
+                    Some(ExtraNeed::ColonAt) => extra_colon_at = true,
                     Some(ExtraNeed::Ssn) => {}
                     None => extra_always = true,
                 }
@@ -695,7 +710,8 @@ impl Detectors {
             ssn: extra.iter().any(|d| d.ssn),
             extra_min: extra.iter().map(|d| d.min_len).min().unwrap_or(usize::MAX),
             extra_run,
-            extra_separator,
+            extra_separator_min,
+            extra_colon_at,
             extra_always,
             extra,
             extra_all: extra_bits.iter().fold(0, |a, b| a | b),
@@ -747,11 +763,16 @@ impl Detectors {
         // Necessary conditions only: a detector's regex runs when the window holds one
         // of its literals (short literals such as Twilio's `SK` are common in text) and
         // is at least as long as its shortest match; the SSN needs a dash and 11 bytes.
-        // The literal pass itself only when some extra's `extra_need` holds.
+        // The literal pass itself only when some extra's `extra_need` holds (for a
+        // separator, in a window as long as that extra's shortest match: a URL or a
+        // route holds a `:` but is shorter than any `key=<40 characters>`).
         let mut lit = 0u64;
         let literal_pass = self.extra_always
             || found.extra_run
-            || (self.extra_separator && memchr::memchr2(b':', b'=', w).is_some());
+            || (w.len() >= self.extra_separator_min && memchr::memchr2(b':', b'=', w).is_some())
+            || (self.extra_colon_at
+                && memchr::memchr(b':', w).is_some()
+                && memchr::memchr(b'@', w).is_some());
         if let (true, Some(gate)) = (literal_pass, &self.extra_gate) {
             for m in gate.find_overlapping_iter(w) {
                 lit |= self.extra_bits[m.pattern().as_usize()];
@@ -760,7 +781,7 @@ impl Detectors {
                 }
             }
         }
-        let ssn = self.ssn && w.len() >= SSN_LEN && memchr::memchr(b'-', w).is_some();
+        let ssn = self.ssn && ssn_shape(w);
         if lit == 0 && !ssn {
             return false;
         }
@@ -889,7 +910,7 @@ mod tests {
                 ExtraNeed::ColonAt => proptest::prop_assert!(
                     text.contains(&b':') && text.contains(&b'@'), "{name}: {text:?}"
                 ),
-                ExtraNeed::Ssn => proptest::prop_assert!(text.len() >= SSN_LEN && text.contains(&b'-')),
+                ExtraNeed::Ssn => proptest::prop_assert!(ssn_shape(&text), "{name}: {text:?}"),
             }
         }
     }
