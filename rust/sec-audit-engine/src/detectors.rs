@@ -519,7 +519,7 @@ enum ExtraNeed {
     /// A run of `[A-Za-z0-9_-]` at least this long (the token's body).
     Run(usize),
     /// A `:` or `=` (`aws_secret_access_key`'s `[:=]`, `azure_storage_key`'s
-    /// `AccountKey=`).
+    /// `AccountKey=`); the literal pass also wants the detector's shortest match.
     Separator,
     /// A `:` and an `@` (`url_password`'s `://` and `@host`): a URL without
     /// credentials, in every HTTP event, never runs its regex.
