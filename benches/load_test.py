@@ -21,11 +21,12 @@ instead of a `FileHandler`.
 `--attribute` also samples each audited worker with `py-spy` (installed from PyPI
 into this interpreter's environment when missing) during the timed run and reports
 the share of its busy samples spent in the middleware's own frames (`start`,
-`finish`, `process_exception` and everything they call): a within-run measure of the
-audit's cost, which the drift between runs (the no-middleware baseline itself moves
-by 10-20% on a shared machine) does not disturb. Its implied ratio, 1 / (1 - share),
-leaves out Django's wrapper of one more middleware and the app's signal receiver
-(a few microseconds).
+`finish`, `process_exception` and everything they call): where the audit's own time
+goes, within one run. The ratio those frames alone would give, 1 / (1 - share), is a
+lower bound, not the targets' measure (the throughput ratio is): it leaves out
+Django's wrapper of one more middleware, the app's signal receiver, and Django's and
+gunicorn's own code running slower in the audited worker, which a profile of both
+workers shows to be most of the gap (docs/performance.md, ninth round).
 
 Run: `python benches/load_test.py` (or `make bench`); `--duration`, `--rounds`,
 `--connections`, `--workers`, `--sink`, `--scenarios`, `--variants`, `--attribute`
@@ -420,9 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.attribute:
         print(
             "\nSampled (py-spy, 500 Hz, during each timed run): the middleware's own frames "
-            "as a share of the worker's busy samples, and the CPU ratio it implies\n"
+            "as a share of the worker's busy samples, and the CPU ratio those frames alone "
+            "would give (a lower bound; the targets are the throughput ratios above)\n"
         )
-        print("| Scenario | variant | audit share | implied ratio 1 / (1 - share) |")
+        print("| Scenario | variant | audit share | frames alone, 1 / (1 - share) |")
         print("|---|---|---:|---:|")
         for scenario in scenarios:
             for variant in variants:
