@@ -977,6 +977,26 @@ mod tests {
     }
 
     #[test]
+    fn ssn_shape_is_a_dash_between_digits() {
+        for yes in [&b"123-45-6789"[..], b"ssn: 078-05-1120.", b"a1-2bcdefghij"] {
+            assert!(ssn_shape(yes), "{:?}", String::from_utf8_lossy(yes));
+        }
+        // Route names, dates too short, a dash at either end or beside a letter.
+        for no in [
+            &b"item-detail"[..],
+            b"order-list-2024",
+            b"12-34",
+            b"-1234567890",
+            b"1234567890-",
+        ] {
+            assert!(!ssn_shape(no), "{:?}", String::from_utf8_lossy(no));
+        }
+        let (d, mut s) = (all(), Vec::new());
+        assert!(d.hits(b"ssn 123-45-6789 on file", &mut s, false));
+        assert!(!d.hits(b"customer-detail", &mut s, false));
+    }
+
+    #[test]
     fn extra_length_gate_is_the_shortest_match() {
         let d = all();
         let min = |name: &str| {
