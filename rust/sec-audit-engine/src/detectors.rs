@@ -401,8 +401,6 @@ const _: () = assert!(EXTRA_CATALOGUE.len() <= 64);
 /// The shortest SSN match, `AAA-GG-SSSS`.
 const SSN_LEN: usize = 11;
 
-/// `AAA-GG-SSSS` outside the never-issued ranges: area 000, 666, 9xx; group 00;
-/// serial 0000.
 /// A dash between two digits, in a window long enough for `AAA-GG-SSSS`: what every
 /// SSN match holds. Route names such as `item-detail` have a dash but no such one.
 fn ssn_shape(w: &[u8]) -> bool {
@@ -412,6 +410,8 @@ fn ssn_shape(w: &[u8]) -> bool {
         })
 }
 
+/// `AAA-GG-SSSS` outside the never-issued ranges: area 000, 666, 9xx; group 00;
+/// serial 0000.
 pub fn valid_ssn(m: &[u8]) -> bool {
     let (area, group, serial) = (&m[..3], &m[4..6], &m[7..]);
     area != b"000" && area != b"666" && area[0] != b'9' && group != b"00" && serial != b"0000"
@@ -426,7 +426,7 @@ struct Extra {
     re: Regex,
     ssn: bool,
     group: bool,
-    /// Every match holds an `@` ([`ExtraNeed::ColonAt`]).
+    /// Every match holds a `:` and an `@` ([`ExtraNeed::ColonAt`]).
     at: bool,
     /// The shortest text the regex can match (a shorter window cannot hit).
     min_len: usize,
@@ -762,17 +762,18 @@ impl Detectors {
         }
         // Necessary conditions only: a detector's regex runs when the window holds one
         // of its literals (short literals such as Twilio's `SK` are common in text) and
-        // is at least as long as its shortest match; the SSN needs a dash and 11 bytes.
+        // is at least as long as its shortest match; the SSN needs `ssn_shape`.
         // The literal pass itself only when some extra's `extra_need` holds (for a
         // separator, in a window as long as that extra's shortest match: a URL or a
         // route holds a `:` but is shorter than any `key=<40 characters>`).
+        let colon_at = self.extra_colon_at
+            && memchr::memchr(b':', w).is_some()
+            && memchr::memchr(b'@', w).is_some();
         let mut lit = 0u64;
         let literal_pass = self.extra_always
             || found.extra_run
             || (w.len() >= self.extra_separator_min && memchr::memchr2(b':', b'=', w).is_some())
-            || (self.extra_colon_at
-                && memchr::memchr(b':', w).is_some()
-                && memchr::memchr(b'@', w).is_some());
+            || colon_at;
         if let (true, Some(gate)) = (literal_pass, &self.extra_gate) {
             for m in gate.find_overlapping_iter(w) {
                 lit |= self.extra_bits[m.pattern().as_usize()];
@@ -788,7 +789,7 @@ impl Detectors {
         let mut any = false;
         for (i, det) in self.extra.iter().enumerate() {
             let runs = if det.ssn { ssn } else { lit & (1 << i) != 0 };
-            if !runs || w.len() < det.min_len || (det.at && memchr::memchr(b'@', w).is_none()) {
+            if !runs || w.len() < det.min_len || (det.at && !colon_at) {
                 continue;
             }
             let mut pos = 0;
